@@ -118,7 +118,7 @@ func badConfigRows() []badConfigRow {
 	const formDecay = "adagrad: Config.Form.Decay is set but Config.Decay is 0; set Config.Decay to ρ in (0, 1) instead"
 	rows = append(rows,
 		// Options that do not go together.
-		badConfigRow{"Form.Order 3", func(c *Config) { c.Form.Order = 3 }, "adagrad: Config.Form: invalid form: unknown step order 3"},
+		badConfigRow{"Form.Order 5", func(c *Config) { c.Form.Order = 5 }, "adagrad: Config.Form: invalid form: unknown step order 5"},
 		badConfigRow{"Form.WeightDecay 3", func(c *Config) { c.Form.WeightDecay = 3 }, "adagrad: Config.Form: invalid form: unknown weight decay kind 3"},
 		badConfigRow{"Guard with DivMul", func(c *Config) { c.Form.Order, c.Form.Guard = kernel.DivMul, true },
 			"adagrad: Config.Form: invalid form: the s > 0 guard needs the Recip order, not DivMul"},

@@ -116,6 +116,23 @@ func Optax() Config {
 	return Config{LR: math.NaN(), Eps: 1e-7, InitialAccumulator: 0.1, Form: kernel.Form{Order: kernel.Recip, Guard: true}}
 }
 
+// Gorgonia is gorgonia.org/gorgonia v0.9.18's AdaGradSolver: its defaults (learn
+// rate 0.001, eps 1e-8) and its arithmetic, each operation a pass of its own over
+// the tensor: s += g·g, u = 1/√(s + eps), x += u·(−lr·g). Those are the bits of
+// x − (lr·g)·(1/d), the MulRecip order. Gorgonia's solver itself ignores the
+// options it is given (WithLearnRate among them) and keeps no accumulator for
+// scalars; this preset is only its arithmetic.
+func Gorgonia() Config {
+	return Config{LR: 0.001, Eps: 1e-8, Form: kernel.Form{Order: kernel.MulRecip}}
+}
+
+// Spago is github.com/nlpodyssey/spago v1.1.0's adagrad: its defaults (lr 0.01,
+// eps 1e-8) and its arithmetic, m += g·g, x −= (g/(√m + eps))·lr: eps outside
+// the root, the QuotMul order.
+func Spago() Config {
+	return Config{LR: 0.01, Eps: 1e-8, Form: kernel.Form{EpsOutside: true, Order: kernel.QuotMul}}
+}
+
 // Validate reports what is wrong with c, or nil. New panics with the same message.
 //
 // It rejects, in this order and naming the first: a NaN LR, LRDecay, WeightDecay,

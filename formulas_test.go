@@ -8,11 +8,12 @@ import (
 	"github.com/adagrad-go/adagrad/internal/fbits"
 )
 
-// TestFrameworkFormulas replays testdata/golden/formulas.json through the Keras, TF,
-// Optax and D2L presets on every kernel path. Those cases are not runs of the
-// frameworks (no Keras, TensorFlow or JAX runtime exists here): gen_formulas.py
-// evaluates each framework's published update rule, transcribed from its source,
-// in numpy with one rounding per operation.
+// TestFrameworkFormulas replays testdata/golden/formulas.json through the Keras,
+// TF, Optax, D2L, Gorgonia and Spago presets on every kernel path. Those cases
+// are not runs of the frameworks (no Keras, TensorFlow or JAX runtime exists
+// here, and gorgonia's and spago's own runs belong to modules of their own):
+// gen_formulas.py evaluates each framework's published update rule, transcribed
+// from its source, in numpy with one rounding per operation.
 func TestFrameworkFormulas(t *testing.T) {
 	raw, err := os.ReadFile("testdata/golden/formulas.json")
 	if err != nil {
@@ -29,7 +30,7 @@ func TestFrameworkFormulas(t *testing.T) {
 	if err := json.Unmarshal(raw, &file); err != nil {
 		t.Fatal(err)
 	}
-	presets := map[string]func() Config{"Keras": Keras, "TF": TF, "Optax": Optax, "D2L": D2L}
+	presets := map[string]func() Config{"Keras": Keras, "TF": TF, "Optax": Optax, "D2L": D2L, "Gorgonia": Gorgonia, "Spago": Spago}
 	for _, c := range file.Cases {
 		cfg := presets[c.Preset]()
 		cfg.LR, cfg.Eps, cfg.InitialAccumulator = c.LR, c.Eps, c.Init

@@ -111,196 +111,340 @@ func genericApply32(id int, x, s, g []float32, lr, eps, wd, decay, gain float32)
 		genericApply32OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		genericApply32InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		genericApply32InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		genericApply32OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		genericApply32OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		genericApply32InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		genericApply32InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		genericApply32OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		genericApply32OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		genericApply32InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		genericApply32InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		genericApply32OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		genericApply32OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		genericApply32InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		genericApply32InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		genericApply32OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		genericApply32OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		genericApply32InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 81:
-		genericApply32InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		genericApply32InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 83:
-		genericApply32InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		genericApply32OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 85:
-		genericApply32OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		genericApply32OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 87:
-		genericApply32OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		genericApply32InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 89:
-		genericApply32InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		genericApply32InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 91:
-		genericApply32InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		genericApply32OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 93:
-		genericApply32OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		genericApply32OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 95:
-		genericApply32OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		genericApply32InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		genericApply32InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		genericApply32OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		genericApply32OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		genericApply32InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		genericApply32InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		genericApply32OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		genericApply32OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		genericApply32InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 113:
+		genericApply32InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		genericApply32InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 115:
+		genericApply32InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		genericApply32OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 117:
+		genericApply32OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		genericApply32OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 119:
+		genericApply32OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		genericApply32InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 121:
+		genericApply32InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		genericApply32InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 123:
+		genericApply32InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		genericApply32OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 125:
+		genericApply32OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		genericApply32OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 127:
+		genericApply32OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		genericApply32InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 129:
-		genericApply32InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		genericApply32InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 131:
-		genericApply32InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		genericApply32OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 133:
-		genericApply32OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		genericApply32OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 135:
-		genericApply32OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		genericApply32InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 137:
-		genericApply32InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		genericApply32InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 139:
-		genericApply32InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32InMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		genericApply32OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 141:
-		genericApply32OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply32OutMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
+		genericApply32OutMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 144:
+		genericApply32InQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 146:
+		genericApply32InQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 148:
+		genericApply32OutQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 150:
+		genericApply32OutQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 152:
+		genericApply32InQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 154:
+		genericApply32InQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 156:
+		genericApply32OutQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 158:
+		genericApply32OutQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 160:
+		genericApply32InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 162:
+		genericApply32InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 164:
+		genericApply32OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 166:
+		genericApply32OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 168:
+		genericApply32InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 170:
+		genericApply32InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 172:
+		genericApply32OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 174:
+		genericApply32OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 176:
+		genericApply32InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 178:
+		genericApply32InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 180:
+		genericApply32OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 182:
+		genericApply32OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 184:
+		genericApply32InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 186:
+		genericApply32InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 188:
+		genericApply32OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 190:
+		genericApply32OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 192:
+		genericApply32InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 193:
+		genericApply32InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 194:
+		genericApply32InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 195:
+		genericApply32InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 196:
+		genericApply32OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 197:
+		genericApply32OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 198:
+		genericApply32OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 199:
+		genericApply32OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 200:
+		genericApply32InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 201:
+		genericApply32InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 202:
+		genericApply32InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 203:
+		genericApply32InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 204:
+		genericApply32OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 205:
+		genericApply32OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 206:
 		genericApply32OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
-	case 143:
+	case 207:
 		genericApply32OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 208:
+		genericApply32InMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 210:
+		genericApply32InMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 212:
+		genericApply32OutMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 214:
+		genericApply32OutMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 216:
+		genericApply32InMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 218:
+		genericApply32InMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 220:
+		genericApply32OutMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 222:
+		genericApply32OutMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 224:
+		genericApply32InQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 226:
+		genericApply32InQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 228:
+		genericApply32OutQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 230:
+		genericApply32OutQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 232:
+		genericApply32InQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 234:
+		genericApply32InQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 236:
+		genericApply32OutQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 238:
+		genericApply32OutQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("kernel.genericApply32: no form has this ID")
@@ -342,70 +486,118 @@ var genericApply32Kernels = [ref.NumIDs]func(x, s, g []float32, lr, eps, wd, dec
 	45:  genericApply32OutRecipDecayGuard,
 	46:  genericApply32OutRecipFusedAccDecay,
 	47:  genericApply32OutRecipFusedAccDecayGuard,
-	48:  genericApply32InDivMulWdAdd,
-	50:  genericApply32InDivMulWdAddFusedAcc,
-	52:  genericApply32OutDivMulWdAdd,
-	54:  genericApply32OutDivMulWdAddFusedAcc,
-	56:  genericApply32InDivMulWdAddDecay,
-	58:  genericApply32InDivMulWdAddFusedAccDecay,
-	60:  genericApply32OutDivMulWdAddDecay,
-	62:  genericApply32OutDivMulWdAddFusedAccDecay,
-	64:  genericApply32InMulDivWdAdd,
-	66:  genericApply32InMulDivWdAddFusedAcc,
-	68:  genericApply32OutMulDivWdAdd,
-	70:  genericApply32OutMulDivWdAddFusedAcc,
-	72:  genericApply32InMulDivWdAddDecay,
-	74:  genericApply32InMulDivWdAddFusedAccDecay,
-	76:  genericApply32OutMulDivWdAddDecay,
-	78:  genericApply32OutMulDivWdAddFusedAccDecay,
-	80:  genericApply32InRecipWdAdd,
-	81:  genericApply32InRecipWdAddGuard,
-	82:  genericApply32InRecipWdAddFusedAcc,
-	83:  genericApply32InRecipWdAddFusedAccGuard,
-	84:  genericApply32OutRecipWdAdd,
-	85:  genericApply32OutRecipWdAddGuard,
-	86:  genericApply32OutRecipWdAddFusedAcc,
-	87:  genericApply32OutRecipWdAddFusedAccGuard,
-	88:  genericApply32InRecipWdAddDecay,
-	89:  genericApply32InRecipWdAddDecayGuard,
-	90:  genericApply32InRecipWdAddFusedAccDecay,
-	91:  genericApply32InRecipWdAddFusedAccDecayGuard,
-	92:  genericApply32OutRecipWdAddDecay,
-	93:  genericApply32OutRecipWdAddDecayGuard,
-	94:  genericApply32OutRecipWdAddFusedAccDecay,
-	95:  genericApply32OutRecipWdAddFusedAccDecayGuard,
-	96:  genericApply32InDivMulWdFMA,
-	98:  genericApply32InDivMulWdFMAFusedAcc,
-	100: genericApply32OutDivMulWdFMA,
-	102: genericApply32OutDivMulWdFMAFusedAcc,
-	104: genericApply32InDivMulWdFMADecay,
-	106: genericApply32InDivMulWdFMAFusedAccDecay,
-	108: genericApply32OutDivMulWdFMADecay,
-	110: genericApply32OutDivMulWdFMAFusedAccDecay,
-	112: genericApply32InMulDivWdFMA,
-	114: genericApply32InMulDivWdFMAFusedAcc,
-	116: genericApply32OutMulDivWdFMA,
-	118: genericApply32OutMulDivWdFMAFusedAcc,
-	120: genericApply32InMulDivWdFMADecay,
-	122: genericApply32InMulDivWdFMAFusedAccDecay,
-	124: genericApply32OutMulDivWdFMADecay,
-	126: genericApply32OutMulDivWdFMAFusedAccDecay,
-	128: genericApply32InRecipWdFMA,
-	129: genericApply32InRecipWdFMAGuard,
-	130: genericApply32InRecipWdFMAFusedAcc,
-	131: genericApply32InRecipWdFMAFusedAccGuard,
-	132: genericApply32OutRecipWdFMA,
-	133: genericApply32OutRecipWdFMAGuard,
-	134: genericApply32OutRecipWdFMAFusedAcc,
-	135: genericApply32OutRecipWdFMAFusedAccGuard,
-	136: genericApply32InRecipWdFMADecay,
-	137: genericApply32InRecipWdFMADecayGuard,
-	138: genericApply32InRecipWdFMAFusedAccDecay,
-	139: genericApply32InRecipWdFMAFusedAccDecayGuard,
-	140: genericApply32OutRecipWdFMADecay,
-	141: genericApply32OutRecipWdFMADecayGuard,
-	142: genericApply32OutRecipWdFMAFusedAccDecay,
-	143: genericApply32OutRecipWdFMAFusedAccDecayGuard,
+	48:  genericApply32InMulRecip,
+	50:  genericApply32InMulRecipFusedAcc,
+	52:  genericApply32OutMulRecip,
+	54:  genericApply32OutMulRecipFusedAcc,
+	56:  genericApply32InMulRecipDecay,
+	58:  genericApply32InMulRecipFusedAccDecay,
+	60:  genericApply32OutMulRecipDecay,
+	62:  genericApply32OutMulRecipFusedAccDecay,
+	64:  genericApply32InQuotMul,
+	66:  genericApply32InQuotMulFusedAcc,
+	68:  genericApply32OutQuotMul,
+	70:  genericApply32OutQuotMulFusedAcc,
+	72:  genericApply32InQuotMulDecay,
+	74:  genericApply32InQuotMulFusedAccDecay,
+	76:  genericApply32OutQuotMulDecay,
+	78:  genericApply32OutQuotMulFusedAccDecay,
+	80:  genericApply32InDivMulWdAdd,
+	82:  genericApply32InDivMulWdAddFusedAcc,
+	84:  genericApply32OutDivMulWdAdd,
+	86:  genericApply32OutDivMulWdAddFusedAcc,
+	88:  genericApply32InDivMulWdAddDecay,
+	90:  genericApply32InDivMulWdAddFusedAccDecay,
+	92:  genericApply32OutDivMulWdAddDecay,
+	94:  genericApply32OutDivMulWdAddFusedAccDecay,
+	96:  genericApply32InMulDivWdAdd,
+	98:  genericApply32InMulDivWdAddFusedAcc,
+	100: genericApply32OutMulDivWdAdd,
+	102: genericApply32OutMulDivWdAddFusedAcc,
+	104: genericApply32InMulDivWdAddDecay,
+	106: genericApply32InMulDivWdAddFusedAccDecay,
+	108: genericApply32OutMulDivWdAddDecay,
+	110: genericApply32OutMulDivWdAddFusedAccDecay,
+	112: genericApply32InRecipWdAdd,
+	113: genericApply32InRecipWdAddGuard,
+	114: genericApply32InRecipWdAddFusedAcc,
+	115: genericApply32InRecipWdAddFusedAccGuard,
+	116: genericApply32OutRecipWdAdd,
+	117: genericApply32OutRecipWdAddGuard,
+	118: genericApply32OutRecipWdAddFusedAcc,
+	119: genericApply32OutRecipWdAddFusedAccGuard,
+	120: genericApply32InRecipWdAddDecay,
+	121: genericApply32InRecipWdAddDecayGuard,
+	122: genericApply32InRecipWdAddFusedAccDecay,
+	123: genericApply32InRecipWdAddFusedAccDecayGuard,
+	124: genericApply32OutRecipWdAddDecay,
+	125: genericApply32OutRecipWdAddDecayGuard,
+	126: genericApply32OutRecipWdAddFusedAccDecay,
+	127: genericApply32OutRecipWdAddFusedAccDecayGuard,
+	128: genericApply32InMulRecipWdAdd,
+	130: genericApply32InMulRecipWdAddFusedAcc,
+	132: genericApply32OutMulRecipWdAdd,
+	134: genericApply32OutMulRecipWdAddFusedAcc,
+	136: genericApply32InMulRecipWdAddDecay,
+	138: genericApply32InMulRecipWdAddFusedAccDecay,
+	140: genericApply32OutMulRecipWdAddDecay,
+	142: genericApply32OutMulRecipWdAddFusedAccDecay,
+	144: genericApply32InQuotMulWdAdd,
+	146: genericApply32InQuotMulWdAddFusedAcc,
+	148: genericApply32OutQuotMulWdAdd,
+	150: genericApply32OutQuotMulWdAddFusedAcc,
+	152: genericApply32InQuotMulWdAddDecay,
+	154: genericApply32InQuotMulWdAddFusedAccDecay,
+	156: genericApply32OutQuotMulWdAddDecay,
+	158: genericApply32OutQuotMulWdAddFusedAccDecay,
+	160: genericApply32InDivMulWdFMA,
+	162: genericApply32InDivMulWdFMAFusedAcc,
+	164: genericApply32OutDivMulWdFMA,
+	166: genericApply32OutDivMulWdFMAFusedAcc,
+	168: genericApply32InDivMulWdFMADecay,
+	170: genericApply32InDivMulWdFMAFusedAccDecay,
+	172: genericApply32OutDivMulWdFMADecay,
+	174: genericApply32OutDivMulWdFMAFusedAccDecay,
+	176: genericApply32InMulDivWdFMA,
+	178: genericApply32InMulDivWdFMAFusedAcc,
+	180: genericApply32OutMulDivWdFMA,
+	182: genericApply32OutMulDivWdFMAFusedAcc,
+	184: genericApply32InMulDivWdFMADecay,
+	186: genericApply32InMulDivWdFMAFusedAccDecay,
+	188: genericApply32OutMulDivWdFMADecay,
+	190: genericApply32OutMulDivWdFMAFusedAccDecay,
+	192: genericApply32InRecipWdFMA,
+	193: genericApply32InRecipWdFMAGuard,
+	194: genericApply32InRecipWdFMAFusedAcc,
+	195: genericApply32InRecipWdFMAFusedAccGuard,
+	196: genericApply32OutRecipWdFMA,
+	197: genericApply32OutRecipWdFMAGuard,
+	198: genericApply32OutRecipWdFMAFusedAcc,
+	199: genericApply32OutRecipWdFMAFusedAccGuard,
+	200: genericApply32InRecipWdFMADecay,
+	201: genericApply32InRecipWdFMADecayGuard,
+	202: genericApply32InRecipWdFMAFusedAccDecay,
+	203: genericApply32InRecipWdFMAFusedAccDecayGuard,
+	204: genericApply32OutRecipWdFMADecay,
+	205: genericApply32OutRecipWdFMADecayGuard,
+	206: genericApply32OutRecipWdFMAFusedAccDecay,
+	207: genericApply32OutRecipWdFMAFusedAccDecayGuard,
+	208: genericApply32InMulRecipWdFMA,
+	210: genericApply32InMulRecipWdFMAFusedAcc,
+	212: genericApply32OutMulRecipWdFMA,
+	214: genericApply32OutMulRecipWdFMAFusedAcc,
+	216: genericApply32InMulRecipWdFMADecay,
+	218: genericApply32InMulRecipWdFMAFusedAccDecay,
+	220: genericApply32OutMulRecipWdFMADecay,
+	222: genericApply32OutMulRecipWdFMAFusedAccDecay,
+	224: genericApply32InQuotMulWdFMA,
+	226: genericApply32InQuotMulWdFMAFusedAcc,
+	228: genericApply32OutQuotMulWdFMA,
+	230: genericApply32OutQuotMulWdFMAFusedAcc,
+	232: genericApply32InQuotMulWdFMADecay,
+	234: genericApply32InQuotMulWdFMAFusedAccDecay,
+	236: genericApply32OutQuotMulWdFMADecay,
+	238: genericApply32OutQuotMulWdFMAFusedAccDecay,
 }
 
 // genericApply32InDivMul is ref.Apply for the form InDivMul (ID 0) in float32.
@@ -1384,7 +1576,483 @@ func genericLoop32OutRecipFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, dec
 	return len(x)
 }
 
-// genericApply32InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48) in float32.
+// genericApply32InMulRecip is ref.Apply for the form InMulRecip (ID 48) in float32.
+func genericApply32InMulRecip(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		ti := float32(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		ti = float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32InMulRecipFusedAcc is ref.Apply for the form InMulRecipFusedAcc (ID 50) in float32.
+func genericApply32InMulRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InMulRecipFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(50, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InMulRecipFusedAcc is the loop of the form InMulRecipFusedAcc up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InMulRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(gi64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		gi = g[i]
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		ti := float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutMulRecip is ref.Apply for the form OutMulRecip (ID 52) in float32.
+func genericApply32OutMulRecip(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		ti := float32(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		ti = float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32OutMulRecipFusedAcc is ref.Apply for the form OutMulRecipFusedAcc (ID 54) in float32.
+func genericApply32OutMulRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutMulRecipFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(54, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutMulRecipFusedAcc is the loop of the form OutMulRecipFusedAcc up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutMulRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(gi64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		gi = g[i]
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		ti := float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InMulRecipDecay is ref.Apply for the form InMulRecipDecay (ID 56) in float32.
+func genericApply32InMulRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gi * gi)
+		ti = float32(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		ti = float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32InMulRecipFusedAccDecay is ref.Apply for the form InMulRecipFusedAccDecay (ID 58) in float32.
+func genericApply32InMulRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InMulRecipFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(58, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InMulRecipFusedAccDecay is the loop of the form InMulRecipFusedAccDecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InMulRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gain * gi)
+		ti64 := float64(ti)
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(ti64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		gi = g[i]
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		ti = float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutMulRecipDecay is ref.Apply for the form OutMulRecipDecay (ID 60) in float32.
+func genericApply32OutMulRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gi * gi)
+		ti = float32(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		ti = float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32OutMulRecipFusedAccDecay is ref.Apply for the form OutMulRecipFusedAccDecay (ID 62) in float32.
+func genericApply32OutMulRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutMulRecipFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(62, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutMulRecipFusedAccDecay is the loop of the form OutMulRecipFusedAccDecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutMulRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gain * gi)
+		ti64 := float64(ti)
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(ti64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		gi = g[i]
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		ti = float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InQuotMul is ref.Apply for the form InQuotMul (ID 64) in float32.
+func genericApply32InQuotMul(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		ti := float32(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		di = gi / di
+		di = float32(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32InQuotMulFusedAcc is ref.Apply for the form InQuotMulFusedAcc (ID 66) in float32.
+func genericApply32InQuotMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InQuotMulFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(66, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InQuotMulFusedAcc is the loop of the form InQuotMulFusedAcc up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InQuotMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(gi64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		gi = g[i]
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		di = gi / di
+		di = float32(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutQuotMul is ref.Apply for the form OutQuotMul (ID 68) in float32.
+func genericApply32OutQuotMul(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		ti := float32(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		di = gi / di
+		di = float32(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32OutQuotMulFusedAcc is ref.Apply for the form OutQuotMulFusedAcc (ID 70) in float32.
+func genericApply32OutQuotMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutQuotMulFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(70, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutQuotMulFusedAcc is the loop of the form OutQuotMulFusedAcc up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutQuotMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(gi64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		gi = g[i]
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		di = gi / di
+		di = float32(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InQuotMulDecay is ref.Apply for the form InQuotMulDecay (ID 72) in float32.
+func genericApply32InQuotMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gi * gi)
+		ti = float32(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		di = gi / di
+		di = float32(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32InQuotMulFusedAccDecay is ref.Apply for the form InQuotMulFusedAccDecay (ID 74) in float32.
+func genericApply32InQuotMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InQuotMulFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(74, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InQuotMulFusedAccDecay is the loop of the form InQuotMulFusedAccDecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InQuotMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gain * gi)
+		ti64 := float64(ti)
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(ti64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		gi = g[i]
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		di = gi / di
+		di = float32(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutQuotMulDecay is ref.Apply for the form OutQuotMulDecay (ID 76) in float32.
+func genericApply32OutQuotMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gi * gi)
+		ti = float32(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		di = gi / di
+		di = float32(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32OutQuotMulFusedAccDecay is ref.Apply for the form OutQuotMulFusedAccDecay (ID 78) in float32.
+func genericApply32OutQuotMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutQuotMulFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(78, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutQuotMulFusedAccDecay is the loop of the form OutQuotMulFusedAccDecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutQuotMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gain * gi)
+		ti64 := float64(ti)
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(ti64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		gi = g[i]
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		di = gi / di
+		di = float32(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 80) in float32.
 func genericApply32InDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -1405,12 +2073,12 @@ func genericApply32InDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain flo
 	}
 }
 
-// genericApply32InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50) in float32.
+// genericApply32InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 82) in float32.
 func genericApply32InDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InDivMulWdAddFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(50, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(82, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -1443,7 +2111,7 @@ func genericLoop32InDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, g
 	return len(x)
 }
 
-// genericApply32OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52) in float32.
+// genericApply32OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 84) in float32.
 func genericApply32OutDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -1464,12 +2132,12 @@ func genericApply32OutDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain fl
 	}
 }
 
-// genericApply32OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54) in float32.
+// genericApply32OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 86) in float32.
 func genericApply32OutDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutDivMulWdAddFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(54, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(86, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -1502,7 +2170,7 @@ func genericLoop32OutDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, 
 	return len(x)
 }
 
-// genericApply32InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56) in float32.
+// genericApply32InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 88) in float32.
 func genericApply32InDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -1525,12 +2193,12 @@ func genericApply32InDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gai
 	}
 }
 
-// genericApply32InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58) in float32.
+// genericApply32InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 90) in float32.
 func genericApply32InDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InDivMulWdAddFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(58, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(90, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -1566,7 +2234,7 @@ func genericLoop32InDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, dec
 	return len(x)
 }
 
-// genericApply32OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60) in float32.
+// genericApply32OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 92) in float32.
 func genericApply32OutDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -1589,12 +2257,12 @@ func genericApply32OutDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, ga
 	}
 }
 
-// genericApply32OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62) in float32.
+// genericApply32OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 94) in float32.
 func genericApply32OutDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutDivMulWdAddFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(62, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(94, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -1630,7 +2298,7 @@ func genericLoop32OutDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, de
 	return len(x)
 }
 
-// genericApply32InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64) in float32.
+// genericApply32InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 96) in float32.
 func genericApply32InMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -1651,12 +2319,12 @@ func genericApply32InMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain flo
 	}
 }
 
-// genericApply32InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66) in float32.
+// genericApply32InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 98) in float32.
 func genericApply32InMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InMulDivWdAddFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(66, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(98, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -1689,7 +2357,7 @@ func genericLoop32InMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, g
 	return len(x)
 }
 
-// genericApply32OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68) in float32.
+// genericApply32OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 100) in float32.
 func genericApply32OutMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -1710,12 +2378,12 @@ func genericApply32OutMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain fl
 	}
 }
 
-// genericApply32OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70) in float32.
+// genericApply32OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 102) in float32.
 func genericApply32OutMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutMulDivWdAddFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(70, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(102, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -1748,7 +2416,7 @@ func genericLoop32OutMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, 
 	return len(x)
 }
 
-// genericApply32InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72) in float32.
+// genericApply32InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 104) in float32.
 func genericApply32InMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -1771,12 +2439,12 @@ func genericApply32InMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gai
 	}
 }
 
-// genericApply32InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74) in float32.
+// genericApply32InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 106) in float32.
 func genericApply32InMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InMulDivWdAddFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(74, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(106, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -1812,7 +2480,7 @@ func genericLoop32InMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, dec
 	return len(x)
 }
 
-// genericApply32OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76) in float32.
+// genericApply32OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 108) in float32.
 func genericApply32OutMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -1835,12 +2503,12 @@ func genericApply32OutMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, ga
 	}
 }
 
-// genericApply32OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78) in float32.
+// genericApply32OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 110) in float32.
 func genericApply32OutMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutMulDivWdAddFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(78, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(110, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -1876,7 +2544,7 @@ func genericLoop32OutMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, de
 	return len(x)
 }
 
-// genericApply32InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80) in float32.
+// genericApply32InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 112) in float32.
 func genericApply32InRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -1898,7 +2566,7 @@ func genericApply32InRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain floa
 	}
 }
 
-// genericApply32InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81) in float32.
+// genericApply32InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 113) in float32.
 func genericApply32InRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -1923,12 +2591,12 @@ func genericApply32InRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain
 	}
 }
 
-// genericApply32InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82) in float32.
+// genericApply32InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 114) in float32.
 func genericApply32InRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InRecipWdAddFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(82, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(114, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -1962,12 +2630,12 @@ func genericLoop32InRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, ga
 	return len(x)
 }
 
-// genericApply32InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83) in float32.
+// genericApply32InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 115) in float32.
 func genericApply32InRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InRecipWdAddFusedAccGuard(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(83, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(115, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2004,7 +2672,7 @@ func genericLoop32InRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, deca
 	return len(x)
 }
 
-// genericApply32OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84) in float32.
+// genericApply32OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 116) in float32.
 func genericApply32OutRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -2026,7 +2694,7 @@ func genericApply32OutRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain flo
 	}
 }
 
-// genericApply32OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85) in float32.
+// genericApply32OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 117) in float32.
 func genericApply32OutRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -2051,12 +2719,12 @@ func genericApply32OutRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gai
 	}
 }
 
-// genericApply32OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86) in float32.
+// genericApply32OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 118) in float32.
 func genericApply32OutRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutRecipWdAddFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(86, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(118, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2090,12 +2758,12 @@ func genericLoop32OutRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, g
 	return len(x)
 }
 
-// genericApply32OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87) in float32.
+// genericApply32OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 119) in float32.
 func genericApply32OutRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutRecipWdAddFusedAccGuard(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(87, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(119, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2132,7 +2800,7 @@ func genericLoop32OutRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, dec
 	return len(x)
 }
 
-// genericApply32InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88) in float32.
+// genericApply32InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 120) in float32.
 func genericApply32InRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -2156,7 +2824,7 @@ func genericApply32InRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain
 	}
 }
 
-// genericApply32InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89) in float32.
+// genericApply32InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 121) in float32.
 func genericApply32InRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -2183,12 +2851,12 @@ func genericApply32InRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay,
 	}
 }
 
-// genericApply32InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90) in float32.
+// genericApply32InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 122) in float32.
 func genericApply32InRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InRecipWdAddFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(90, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(122, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2225,12 +2893,12 @@ func genericLoop32InRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, deca
 	return len(x)
 }
 
-// genericApply32InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91) in float32.
+// genericApply32InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 123) in float32.
 func genericApply32InRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InRecipWdAddFusedAccDecayGuard(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(91, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(123, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2270,7 +2938,7 @@ func genericLoop32InRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd,
 	return len(x)
 }
 
-// genericApply32OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92) in float32.
+// genericApply32OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 124) in float32.
 func genericApply32OutRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -2294,7 +2962,7 @@ func genericApply32OutRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gai
 	}
 }
 
-// genericApply32OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93) in float32.
+// genericApply32OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 125) in float32.
 func genericApply32OutRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -2321,12 +2989,12 @@ func genericApply32OutRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay
 	}
 }
 
-// genericApply32OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94) in float32.
+// genericApply32OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 126) in float32.
 func genericApply32OutRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutRecipWdAddFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(94, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(126, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2363,12 +3031,12 @@ func genericLoop32OutRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, dec
 	return len(x)
 }
 
-// genericApply32OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95) in float32.
+// genericApply32OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 127) in float32.
 func genericApply32OutRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutRecipWdAddFusedAccDecayGuard(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(95, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(127, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2408,12 +3076,512 @@ func genericLoop32OutRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd
 	return len(x)
 }
 
-// genericApply32InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96) in float32.
+// genericApply32InMulRecipWdAdd is ref.Apply for the form InMulRecipWdAdd (ID 128) in float32.
+func genericApply32InMulRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		ti := float32(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		ti = float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32InMulRecipWdAddFusedAcc is ref.Apply for the form InMulRecipWdAddFusedAcc (ID 130) in float32.
+func genericApply32InMulRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InMulRecipWdAddFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(130, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InMulRecipWdAddFusedAcc is the loop of the form InMulRecipWdAddFusedAcc up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InMulRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(gi64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		ti := float32(lr * float32(gi64))
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutMulRecipWdAdd is ref.Apply for the form OutMulRecipWdAdd (ID 132) in float32.
+func genericApply32OutMulRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		ti := float32(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		ti = float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32OutMulRecipWdAddFusedAcc is ref.Apply for the form OutMulRecipWdAddFusedAcc (ID 134) in float32.
+func genericApply32OutMulRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutMulRecipWdAddFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(134, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutMulRecipWdAddFusedAcc is the loop of the form OutMulRecipWdAddFusedAcc up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutMulRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(gi64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		ti := float32(lr * float32(gi64))
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InMulRecipWdAddDecay is ref.Apply for the form InMulRecipWdAddDecay (ID 136) in float32.
+func genericApply32InMulRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gi * gi)
+		ti = float32(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		ti = float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32InMulRecipWdAddFusedAccDecay is ref.Apply for the form InMulRecipWdAddFusedAccDecay (ID 138) in float32.
+func genericApply32InMulRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InMulRecipWdAddFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(138, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InMulRecipWdAddFusedAccDecay is the loop of the form InMulRecipWdAddFusedAccDecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InMulRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gain * gi)
+		ti64 := float64(ti)
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(ti64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		ti = float32(lr * float32(gi64))
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutMulRecipWdAddDecay is ref.Apply for the form OutMulRecipWdAddDecay (ID 140) in float32.
+func genericApply32OutMulRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gi * gi)
+		ti = float32(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		ti = float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32OutMulRecipWdAddFusedAccDecay is ref.Apply for the form OutMulRecipWdAddFusedAccDecay (ID 142) in float32.
+func genericApply32OutMulRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutMulRecipWdAddFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(142, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutMulRecipWdAddFusedAccDecay is the loop of the form OutMulRecipWdAddFusedAccDecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutMulRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gain * gi)
+		ti64 := float64(ti)
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(ti64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		ti = float32(lr * float32(gi64))
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InQuotMulWdAdd is ref.Apply for the form InQuotMulWdAdd (ID 144) in float32.
+func genericApply32InQuotMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		ti := float32(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		di = gi / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32InQuotMulWdAddFusedAcc is ref.Apply for the form InQuotMulWdAddFusedAcc (ID 146) in float32.
+func genericApply32InQuotMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InQuotMulWdAddFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(146, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InQuotMulWdAddFusedAcc is the loop of the form InQuotMulWdAddFusedAcc up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InQuotMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(gi64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		di = float32(gi64) / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutQuotMulWdAdd is ref.Apply for the form OutQuotMulWdAdd (ID 148) in float32.
+func genericApply32OutQuotMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		ti := float32(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		di = gi / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32OutQuotMulWdAddFusedAcc is ref.Apply for the form OutQuotMulWdAddFusedAcc (ID 150) in float32.
+func genericApply32OutQuotMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutQuotMulWdAddFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(150, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutQuotMulWdAddFusedAcc is the loop of the form OutQuotMulWdAddFusedAcc up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutQuotMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(gi64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		di = float32(gi64) / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InQuotMulWdAddDecay is ref.Apply for the form InQuotMulWdAddDecay (ID 152) in float32.
+func genericApply32InQuotMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gi * gi)
+		ti = float32(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		di = gi / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32InQuotMulWdAddFusedAccDecay is ref.Apply for the form InQuotMulWdAddFusedAccDecay (ID 154) in float32.
+func genericApply32InQuotMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InQuotMulWdAddFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(154, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InQuotMulWdAddFusedAccDecay is the loop of the form InQuotMulWdAddFusedAccDecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InQuotMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gain * gi)
+		ti64 := float64(ti)
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(ti64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		di = float32(gi64) / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutQuotMulWdAddDecay is ref.Apply for the form OutQuotMulWdAddDecay (ID 156) in float32.
+func genericApply32OutQuotMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gi * gi)
+		ti = float32(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		di = gi / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply32OutQuotMulWdAddFusedAccDecay is ref.Apply for the form OutQuotMulWdAddFusedAccDecay (ID 158) in float32.
+func genericApply32OutQuotMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutQuotMulWdAddFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(158, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutQuotMulWdAddFusedAccDecay is the loop of the form OutQuotMulWdAddFusedAccDecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutQuotMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float32(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gain * gi)
+		ti64 := float64(ti)
+		gi64 := float64(gi)
+		var hi uint64
+		si, hi = fma32Fast(ti64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		di = float32(gi64) / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 160) in float32.
 func genericApply32InDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InDivMulWdFMA(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(96, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(160, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2448,12 +3616,12 @@ func genericLoop32InDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain floa
 	return len(x)
 }
 
-// genericApply32InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98) in float32.
+// genericApply32InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 162) in float32.
 func genericApply32InDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InDivMulWdFMAFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(98, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(162, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2491,12 +3659,12 @@ func genericLoop32InDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, g
 	return len(x)
 }
 
-// genericApply32OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100) in float32.
+// genericApply32OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 164) in float32.
 func genericApply32OutDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutDivMulWdFMA(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(100, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(164, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2531,12 +3699,12 @@ func genericLoop32OutDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain flo
 	return len(x)
 }
 
-// genericApply32OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102) in float32.
+// genericApply32OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 166) in float32.
 func genericApply32OutDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutDivMulWdFMAFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(102, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(166, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2574,12 +3742,12 @@ func genericLoop32OutDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, 
 	return len(x)
 }
 
-// genericApply32InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104) in float32.
+// genericApply32InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 168) in float32.
 func genericApply32InDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InDivMulWdFMADecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(104, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(168, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2616,12 +3784,12 @@ func genericLoop32InDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain
 	return len(x)
 }
 
-// genericApply32InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106) in float32.
+// genericApply32InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 170) in float32.
 func genericApply32InDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InDivMulWdFMAFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(106, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(170, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2662,12 +3830,12 @@ func genericLoop32InDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, dec
 	return len(x)
 }
 
-// genericApply32OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108) in float32.
+// genericApply32OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 172) in float32.
 func genericApply32OutDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutDivMulWdFMADecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(108, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(172, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2704,12 +3872,12 @@ func genericLoop32OutDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gai
 	return len(x)
 }
 
-// genericApply32OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110) in float32.
+// genericApply32OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 174) in float32.
 func genericApply32OutDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutDivMulWdFMAFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(110, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(174, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2750,12 +3918,12 @@ func genericLoop32OutDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, de
 	return len(x)
 }
 
-// genericApply32InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112) in float32.
+// genericApply32InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 176) in float32.
 func genericApply32InMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InMulDivWdFMA(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(112, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(176, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2790,12 +3958,12 @@ func genericLoop32InMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain floa
 	return len(x)
 }
 
-// genericApply32InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114) in float32.
+// genericApply32InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 178) in float32.
 func genericApply32InMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InMulDivWdFMAFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(114, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(178, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2833,12 +4001,12 @@ func genericLoop32InMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, g
 	return len(x)
 }
 
-// genericApply32OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116) in float32.
+// genericApply32OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 180) in float32.
 func genericApply32OutMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutMulDivWdFMA(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(116, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(180, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2873,12 +4041,12 @@ func genericLoop32OutMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain flo
 	return len(x)
 }
 
-// genericApply32OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118) in float32.
+// genericApply32OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 182) in float32.
 func genericApply32OutMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutMulDivWdFMAFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(118, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(182, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2916,12 +4084,12 @@ func genericLoop32OutMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, 
 	return len(x)
 }
 
-// genericApply32InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120) in float32.
+// genericApply32InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 184) in float32.
 func genericApply32InMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InMulDivWdFMADecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(120, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(184, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -2958,12 +4126,12 @@ func genericLoop32InMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain
 	return len(x)
 }
 
-// genericApply32InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122) in float32.
+// genericApply32InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 186) in float32.
 func genericApply32InMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InMulDivWdFMAFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(122, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(186, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3004,12 +4172,12 @@ func genericLoop32InMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, dec
 	return len(x)
 }
 
-// genericApply32OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124) in float32.
+// genericApply32OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 188) in float32.
 func genericApply32OutMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutMulDivWdFMADecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(124, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(188, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3046,12 +4214,12 @@ func genericLoop32OutMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gai
 	return len(x)
 }
 
-// genericApply32OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126) in float32.
+// genericApply32OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 190) in float32.
 func genericApply32OutMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutMulDivWdFMAFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(126, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(190, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3092,12 +4260,12 @@ func genericLoop32OutMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, de
 	return len(x)
 }
 
-// genericApply32InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128) in float32.
+// genericApply32InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 192) in float32.
 func genericApply32InRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InRecipWdFMA(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(128, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(192, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3133,12 +4301,12 @@ func genericLoop32InRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float
 	return len(x)
 }
 
-// genericApply32InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129) in float32.
+// genericApply32InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 193) in float32.
 func genericApply32InRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InRecipWdFMAGuard(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(129, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(193, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3177,12 +4345,12 @@ func genericLoop32InRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain 
 	return len(x)
 }
 
-// genericApply32InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130) in float32.
+// genericApply32InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 194) in float32.
 func genericApply32InRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InRecipWdFMAFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(130, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(194, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3221,12 +4389,12 @@ func genericLoop32InRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, ga
 	return len(x)
 }
 
-// genericApply32InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131) in float32.
+// genericApply32InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 195) in float32.
 func genericApply32InRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InRecipWdFMAFusedAccGuard(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(131, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(195, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3268,12 +4436,12 @@ func genericLoop32InRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, deca
 	return len(x)
 }
 
-// genericApply32OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132) in float32.
+// genericApply32OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 196) in float32.
 func genericApply32OutRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutRecipWdFMA(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(132, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(196, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3309,12 +4477,12 @@ func genericLoop32OutRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain floa
 	return len(x)
 }
 
-// genericApply32OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133) in float32.
+// genericApply32OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 197) in float32.
 func genericApply32OutRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutRecipWdFMAGuard(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(133, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(197, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3353,12 +4521,12 @@ func genericLoop32OutRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain
 	return len(x)
 }
 
-// genericApply32OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134) in float32.
+// genericApply32OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 198) in float32.
 func genericApply32OutRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutRecipWdFMAFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(134, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(198, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3397,12 +4565,12 @@ func genericLoop32OutRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, g
 	return len(x)
 }
 
-// genericApply32OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135) in float32.
+// genericApply32OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 199) in float32.
 func genericApply32OutRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutRecipWdFMAFusedAccGuard(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(135, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(199, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3444,12 +4612,12 @@ func genericLoop32OutRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, dec
 	return len(x)
 }
 
-// genericApply32InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136) in float32.
+// genericApply32InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 200) in float32.
 func genericApply32InRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InRecipWdFMADecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(136, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(200, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3487,12 +4655,12 @@ func genericLoop32InRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain 
 	return len(x)
 }
 
-// genericApply32InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137) in float32.
+// genericApply32InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 201) in float32.
 func genericApply32InRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InRecipWdFMADecayGuard(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(137, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(201, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3533,12 +4701,12 @@ func genericLoop32InRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, 
 	return len(x)
 }
 
-// genericApply32InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138) in float32.
+// genericApply32InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 202) in float32.
 func genericApply32InRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InRecipWdFMAFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(138, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(202, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3580,12 +4748,12 @@ func genericLoop32InRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, deca
 	return len(x)
 }
 
-// genericApply32InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139) in float32.
+// genericApply32InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 203) in float32.
 func genericApply32InRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32InRecipWdFMAFusedAccDecayGuard(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(139, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(203, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3630,12 +4798,12 @@ func genericLoop32InRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd,
 	return len(x)
 }
 
-// genericApply32OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140) in float32.
+// genericApply32OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 204) in float32.
 func genericApply32OutRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutRecipWdFMADecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(140, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(204, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3673,12 +4841,12 @@ func genericLoop32OutRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain
 	return len(x)
 }
 
-// genericApply32OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141) in float32.
+// genericApply32OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 205) in float32.
 func genericApply32OutRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutRecipWdFMADecayGuard(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(141, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(205, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3719,12 +4887,12 @@ func genericLoop32OutRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay,
 	return len(x)
 }
 
-// genericApply32OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142) in float32.
+// genericApply32OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 206) in float32.
 func genericApply32OutRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutRecipWdFMAFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(142, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(206, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3766,12 +4934,12 @@ func genericLoop32OutRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, dec
 	return len(x)
 }
 
-// genericApply32OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143) in float32.
+// genericApply32OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 207) in float32.
 func genericApply32OutRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32) {
 	for i := 0; i < len(x); i++ {
 		i += genericLoop32OutRecipWdFMAFusedAccDecayGuard(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
 		if i < len(x) {
-			genericOne32(143, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+			genericOne32(207, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
 		}
 	}
 }
@@ -3809,6 +4977,698 @@ func genericLoop32OutRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd
 			di = 0
 		}
 		di = float32(float32(gi64) * di)
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InMulRecipWdFMA is ref.Apply for the form InMulRecipWdFMA (ID 208) in float32.
+func genericApply32InMulRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InMulRecipWdFMA(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(208, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InMulRecipWdFMA is the loop of the form InMulRecipWdFMA up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InMulRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		ti := float32(gi * gi)
+		si = si + ti
+		s[i] = si
+		xi = x[i]
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		ti = float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InMulRecipWdFMAFusedAcc is ref.Apply for the form InMulRecipWdFMAFusedAcc (ID 210) in float32.
+func genericApply32InMulRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InMulRecipWdFMAFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(210, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InMulRecipWdFMAFusedAcc is the loop of the form InMulRecipWdFMAFusedAcc up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InMulRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		gi64 := float64(gi)
+		si, hi = fma32Fast(gi64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		xi = x[i]
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		ti := float32(lr * float32(gi64))
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutMulRecipWdFMA is ref.Apply for the form OutMulRecipWdFMA (ID 212) in float32.
+func genericApply32OutMulRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutMulRecipWdFMA(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(212, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutMulRecipWdFMA is the loop of the form OutMulRecipWdFMA up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutMulRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		ti := float32(gi * gi)
+		si = si + ti
+		s[i] = si
+		xi = x[i]
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		ti = float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutMulRecipWdFMAFusedAcc is ref.Apply for the form OutMulRecipWdFMAFusedAcc (ID 214) in float32.
+func genericApply32OutMulRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutMulRecipWdFMAFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(214, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutMulRecipWdFMAFusedAcc is the loop of the form OutMulRecipWdFMAFusedAcc up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutMulRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		gi64 := float64(gi)
+		si, hi = fma32Fast(gi64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		xi = x[i]
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		ti := float32(lr * float32(gi64))
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InMulRecipWdFMADecay is ref.Apply for the form InMulRecipWdFMADecay (ID 216) in float32.
+func genericApply32InMulRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InMulRecipWdFMADecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(216, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InMulRecipWdFMADecay is the loop of the form InMulRecipWdFMADecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InMulRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gi * gi)
+		ti = float32(gain * ti)
+		si = si + ti
+		s[i] = si
+		xi = x[i]
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		ti = float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InMulRecipWdFMAFusedAccDecay is ref.Apply for the form InMulRecipWdFMAFusedAccDecay (ID 218) in float32.
+func genericApply32InMulRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InMulRecipWdFMAFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(218, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InMulRecipWdFMAFusedAccDecay is the loop of the form InMulRecipWdFMAFusedAccDecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InMulRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gain * gi)
+		ti64 := float64(ti)
+		gi64 := float64(gi)
+		si, hi = fma32Fast(ti64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		xi = x[i]
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		ti = float32(lr * float32(gi64))
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutMulRecipWdFMADecay is ref.Apply for the form OutMulRecipWdFMADecay (ID 220) in float32.
+func genericApply32OutMulRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutMulRecipWdFMADecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(220, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutMulRecipWdFMADecay is the loop of the form OutMulRecipWdFMADecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutMulRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gi * gi)
+		ti = float32(gain * ti)
+		si = si + ti
+		s[i] = si
+		xi = x[i]
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		ti = float32(lr * gi)
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutMulRecipWdFMAFusedAccDecay is ref.Apply for the form OutMulRecipWdFMAFusedAccDecay (ID 222) in float32.
+func genericApply32OutMulRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutMulRecipWdFMAFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(222, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutMulRecipWdFMAFusedAccDecay is the loop of the form OutMulRecipWdFMAFusedAccDecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutMulRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gain * gi)
+		ti64 := float64(ti)
+		gi64 := float64(gi)
+		si, hi = fma32Fast(ti64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		xi = x[i]
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		ti = float32(lr * float32(gi64))
+		di = 1 / di
+		di = float32(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InQuotMulWdFMA is ref.Apply for the form InQuotMulWdFMA (ID 224) in float32.
+func genericApply32InQuotMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InQuotMulWdFMA(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(224, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InQuotMulWdFMA is the loop of the form InQuotMulWdFMA up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InQuotMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		ti := float32(gi * gi)
+		si = si + ti
+		s[i] = si
+		xi = x[i]
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		di = gi / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InQuotMulWdFMAFusedAcc is ref.Apply for the form InQuotMulWdFMAFusedAcc (ID 226) in float32.
+func genericApply32InQuotMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InQuotMulWdFMAFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(226, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InQuotMulWdFMAFusedAcc is the loop of the form InQuotMulWdFMAFusedAcc up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InQuotMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		gi64 := float64(gi)
+		si, hi = fma32Fast(gi64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		xi = x[i]
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		di = float32(gi64) / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutQuotMulWdFMA is ref.Apply for the form OutQuotMulWdFMA (ID 228) in float32.
+func genericApply32OutQuotMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutQuotMulWdFMA(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(228, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutQuotMulWdFMA is the loop of the form OutQuotMulWdFMA up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutQuotMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		ti := float32(gi * gi)
+		si = si + ti
+		s[i] = si
+		xi = x[i]
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		di = gi / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutQuotMulWdFMAFusedAcc is ref.Apply for the form OutQuotMulWdFMAFusedAcc (ID 230) in float32.
+func genericApply32OutQuotMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutQuotMulWdFMAFusedAcc(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(230, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutQuotMulWdFMAFusedAcc is the loop of the form OutQuotMulWdFMAFusedAcc up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutQuotMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		gi64 := float64(gi)
+		si, hi = fma32Fast(gi64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		xi = x[i]
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		di = float32(gi64) / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InQuotMulWdFMADecay is ref.Apply for the form InQuotMulWdFMADecay (ID 232) in float32.
+func genericApply32InQuotMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InQuotMulWdFMADecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(232, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InQuotMulWdFMADecay is the loop of the form InQuotMulWdFMADecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InQuotMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gi * gi)
+		ti = float32(gain * ti)
+		si = si + ti
+		s[i] = si
+		xi = x[i]
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		di = gi / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32InQuotMulWdFMAFusedAccDecay is ref.Apply for the form InQuotMulWdFMAFusedAccDecay (ID 234) in float32.
+func genericApply32InQuotMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32InQuotMulWdFMAFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(234, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32InQuotMulWdFMAFusedAccDecay is the loop of the form InQuotMulWdFMAFusedAccDecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32InQuotMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gain * gi)
+		ti64 := float64(ti)
+		gi64 := float64(gi)
+		si, hi = fma32Fast(ti64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		xi = x[i]
+		di := si + eps
+		di = float32(math.Sqrt(float64(di)))
+		di = float32(gi64) / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutQuotMulWdFMADecay is ref.Apply for the form OutQuotMulWdFMADecay (ID 236) in float32.
+func genericApply32OutQuotMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutQuotMulWdFMADecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(236, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutQuotMulWdFMADecay is the loop of the form OutQuotMulWdFMADecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutQuotMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gi * gi)
+		ti = float32(gain * ti)
+		si = si + ti
+		s[i] = si
+		xi = x[i]
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		di = gi / di
+		di = float32(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+	return len(x)
+}
+
+// genericApply32OutQuotMulWdFMAFusedAccDecay is ref.Apply for the form OutQuotMulWdFMAFusedAccDecay (ID 238) in float32.
+func genericApply32OutQuotMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) {
+	for i := 0; i < len(x); i++ {
+		i += genericLoop32OutQuotMulWdFMAFusedAccDecay(x[i:], s[i:], g[i:], lr, eps, wd, decay, gain)
+		if i < len(x) {
+			genericOne32(238, x[i:i+1], s[i:i+1], g[i:i+1], lr, eps, wd, decay, gain)
+		}
+	}
+}
+
+// genericLoop32OutQuotMulWdFMAFusedAccDecay is the loop of the form OutQuotMulWdFMAFusedAccDecay up to the first
+// element whose fused multiply-add fma32Declined turns down; it returns that
+// element's index, having written nothing of it, or len(x).
+func genericLoop32OutQuotMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32) int {
+	wd64 := float64(wd)
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		xi64 := float64(xi)
+		var hi uint64
+		gi, hi = fma32Fast(wd64, xi64, float64(gi))
+		if fma32Declined(hi) {
+			return i
+		}
+		si := s[i]
+		si = float32(decay * si)
+		ti := float32(gain * gi)
+		ti64 := float64(ti)
+		gi64 := float64(gi)
+		si, hi = fma32Fast(ti64, gi64, float64(si))
+		if fma32Declined(hi) {
+			return i
+		}
+		s[i] = si
+		xi = x[i]
+		di := float32(math.Sqrt(float64(si)))
+		di = di + eps
+		di = float32(gi64) / di
 		di = float32(lr * di)
 		xi = xi - di
 		x[i] = xi
@@ -3919,196 +5779,340 @@ func genericApply64(id int, x, s, g []float64, lr, eps, wd, decay, gain float64)
 		genericApply64OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		genericApply64InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		genericApply64InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		genericApply64OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		genericApply64OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		genericApply64InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		genericApply64InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		genericApply64OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		genericApply64OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		genericApply64InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		genericApply64InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		genericApply64OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		genericApply64OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		genericApply64InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		genericApply64InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		genericApply64OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		genericApply64OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		genericApply64InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 81:
-		genericApply64InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		genericApply64InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 83:
-		genericApply64InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		genericApply64OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 85:
-		genericApply64OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		genericApply64OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 87:
-		genericApply64OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		genericApply64InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 89:
-		genericApply64InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		genericApply64InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 91:
-		genericApply64InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		genericApply64OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 93:
-		genericApply64OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		genericApply64OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 95:
-		genericApply64OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		genericApply64InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		genericApply64InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		genericApply64OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		genericApply64OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		genericApply64InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		genericApply64InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		genericApply64OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		genericApply64OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		genericApply64InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 113:
+		genericApply64InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		genericApply64InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 115:
+		genericApply64InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		genericApply64OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 117:
+		genericApply64OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		genericApply64OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 119:
+		genericApply64OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		genericApply64InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 121:
+		genericApply64InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		genericApply64InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 123:
+		genericApply64InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		genericApply64OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 125:
+		genericApply64OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		genericApply64OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 127:
+		genericApply64OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		genericApply64InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 129:
-		genericApply64InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		genericApply64InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 131:
-		genericApply64InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		genericApply64OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 133:
-		genericApply64OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		genericApply64OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 135:
-		genericApply64OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		genericApply64InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 137:
-		genericApply64InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		genericApply64InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 139:
-		genericApply64InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64InMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		genericApply64OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 141:
-		genericApply64OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		genericApply64OutMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
+		genericApply64OutMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 144:
+		genericApply64InQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 146:
+		genericApply64InQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 148:
+		genericApply64OutQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 150:
+		genericApply64OutQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 152:
+		genericApply64InQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 154:
+		genericApply64InQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 156:
+		genericApply64OutQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 158:
+		genericApply64OutQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 160:
+		genericApply64InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 162:
+		genericApply64InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 164:
+		genericApply64OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 166:
+		genericApply64OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 168:
+		genericApply64InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 170:
+		genericApply64InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 172:
+		genericApply64OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 174:
+		genericApply64OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 176:
+		genericApply64InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 178:
+		genericApply64InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 180:
+		genericApply64OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 182:
+		genericApply64OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 184:
+		genericApply64InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 186:
+		genericApply64InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 188:
+		genericApply64OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 190:
+		genericApply64OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 192:
+		genericApply64InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 193:
+		genericApply64InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 194:
+		genericApply64InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 195:
+		genericApply64InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 196:
+		genericApply64OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 197:
+		genericApply64OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 198:
+		genericApply64OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 199:
+		genericApply64OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 200:
+		genericApply64InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 201:
+		genericApply64InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 202:
+		genericApply64InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 203:
+		genericApply64InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 204:
+		genericApply64OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 205:
+		genericApply64OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 206:
 		genericApply64OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
-	case 143:
+	case 207:
 		genericApply64OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 208:
+		genericApply64InMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 210:
+		genericApply64InMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 212:
+		genericApply64OutMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 214:
+		genericApply64OutMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 216:
+		genericApply64InMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 218:
+		genericApply64InMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 220:
+		genericApply64OutMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 222:
+		genericApply64OutMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 224:
+		genericApply64InQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 226:
+		genericApply64InQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 228:
+		genericApply64OutQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 230:
+		genericApply64OutQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 232:
+		genericApply64InQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 234:
+		genericApply64InQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 236:
+		genericApply64OutQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 238:
+		genericApply64OutQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("kernel.genericApply64: no form has this ID")
@@ -4150,70 +6154,118 @@ var genericApply64Kernels = [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, dec
 	45:  genericApply64OutRecipDecayGuard,
 	46:  genericApply64OutRecipFusedAccDecay,
 	47:  genericApply64OutRecipFusedAccDecayGuard,
-	48:  genericApply64InDivMulWdAdd,
-	50:  genericApply64InDivMulWdAddFusedAcc,
-	52:  genericApply64OutDivMulWdAdd,
-	54:  genericApply64OutDivMulWdAddFusedAcc,
-	56:  genericApply64InDivMulWdAddDecay,
-	58:  genericApply64InDivMulWdAddFusedAccDecay,
-	60:  genericApply64OutDivMulWdAddDecay,
-	62:  genericApply64OutDivMulWdAddFusedAccDecay,
-	64:  genericApply64InMulDivWdAdd,
-	66:  genericApply64InMulDivWdAddFusedAcc,
-	68:  genericApply64OutMulDivWdAdd,
-	70:  genericApply64OutMulDivWdAddFusedAcc,
-	72:  genericApply64InMulDivWdAddDecay,
-	74:  genericApply64InMulDivWdAddFusedAccDecay,
-	76:  genericApply64OutMulDivWdAddDecay,
-	78:  genericApply64OutMulDivWdAddFusedAccDecay,
-	80:  genericApply64InRecipWdAdd,
-	81:  genericApply64InRecipWdAddGuard,
-	82:  genericApply64InRecipWdAddFusedAcc,
-	83:  genericApply64InRecipWdAddFusedAccGuard,
-	84:  genericApply64OutRecipWdAdd,
-	85:  genericApply64OutRecipWdAddGuard,
-	86:  genericApply64OutRecipWdAddFusedAcc,
-	87:  genericApply64OutRecipWdAddFusedAccGuard,
-	88:  genericApply64InRecipWdAddDecay,
-	89:  genericApply64InRecipWdAddDecayGuard,
-	90:  genericApply64InRecipWdAddFusedAccDecay,
-	91:  genericApply64InRecipWdAddFusedAccDecayGuard,
-	92:  genericApply64OutRecipWdAddDecay,
-	93:  genericApply64OutRecipWdAddDecayGuard,
-	94:  genericApply64OutRecipWdAddFusedAccDecay,
-	95:  genericApply64OutRecipWdAddFusedAccDecayGuard,
-	96:  genericApply64InDivMulWdFMA,
-	98:  genericApply64InDivMulWdFMAFusedAcc,
-	100: genericApply64OutDivMulWdFMA,
-	102: genericApply64OutDivMulWdFMAFusedAcc,
-	104: genericApply64InDivMulWdFMADecay,
-	106: genericApply64InDivMulWdFMAFusedAccDecay,
-	108: genericApply64OutDivMulWdFMADecay,
-	110: genericApply64OutDivMulWdFMAFusedAccDecay,
-	112: genericApply64InMulDivWdFMA,
-	114: genericApply64InMulDivWdFMAFusedAcc,
-	116: genericApply64OutMulDivWdFMA,
-	118: genericApply64OutMulDivWdFMAFusedAcc,
-	120: genericApply64InMulDivWdFMADecay,
-	122: genericApply64InMulDivWdFMAFusedAccDecay,
-	124: genericApply64OutMulDivWdFMADecay,
-	126: genericApply64OutMulDivWdFMAFusedAccDecay,
-	128: genericApply64InRecipWdFMA,
-	129: genericApply64InRecipWdFMAGuard,
-	130: genericApply64InRecipWdFMAFusedAcc,
-	131: genericApply64InRecipWdFMAFusedAccGuard,
-	132: genericApply64OutRecipWdFMA,
-	133: genericApply64OutRecipWdFMAGuard,
-	134: genericApply64OutRecipWdFMAFusedAcc,
-	135: genericApply64OutRecipWdFMAFusedAccGuard,
-	136: genericApply64InRecipWdFMADecay,
-	137: genericApply64InRecipWdFMADecayGuard,
-	138: genericApply64InRecipWdFMAFusedAccDecay,
-	139: genericApply64InRecipWdFMAFusedAccDecayGuard,
-	140: genericApply64OutRecipWdFMADecay,
-	141: genericApply64OutRecipWdFMADecayGuard,
-	142: genericApply64OutRecipWdFMAFusedAccDecay,
-	143: genericApply64OutRecipWdFMAFusedAccDecayGuard,
+	48:  genericApply64InMulRecip,
+	50:  genericApply64InMulRecipFusedAcc,
+	52:  genericApply64OutMulRecip,
+	54:  genericApply64OutMulRecipFusedAcc,
+	56:  genericApply64InMulRecipDecay,
+	58:  genericApply64InMulRecipFusedAccDecay,
+	60:  genericApply64OutMulRecipDecay,
+	62:  genericApply64OutMulRecipFusedAccDecay,
+	64:  genericApply64InQuotMul,
+	66:  genericApply64InQuotMulFusedAcc,
+	68:  genericApply64OutQuotMul,
+	70:  genericApply64OutQuotMulFusedAcc,
+	72:  genericApply64InQuotMulDecay,
+	74:  genericApply64InQuotMulFusedAccDecay,
+	76:  genericApply64OutQuotMulDecay,
+	78:  genericApply64OutQuotMulFusedAccDecay,
+	80:  genericApply64InDivMulWdAdd,
+	82:  genericApply64InDivMulWdAddFusedAcc,
+	84:  genericApply64OutDivMulWdAdd,
+	86:  genericApply64OutDivMulWdAddFusedAcc,
+	88:  genericApply64InDivMulWdAddDecay,
+	90:  genericApply64InDivMulWdAddFusedAccDecay,
+	92:  genericApply64OutDivMulWdAddDecay,
+	94:  genericApply64OutDivMulWdAddFusedAccDecay,
+	96:  genericApply64InMulDivWdAdd,
+	98:  genericApply64InMulDivWdAddFusedAcc,
+	100: genericApply64OutMulDivWdAdd,
+	102: genericApply64OutMulDivWdAddFusedAcc,
+	104: genericApply64InMulDivWdAddDecay,
+	106: genericApply64InMulDivWdAddFusedAccDecay,
+	108: genericApply64OutMulDivWdAddDecay,
+	110: genericApply64OutMulDivWdAddFusedAccDecay,
+	112: genericApply64InRecipWdAdd,
+	113: genericApply64InRecipWdAddGuard,
+	114: genericApply64InRecipWdAddFusedAcc,
+	115: genericApply64InRecipWdAddFusedAccGuard,
+	116: genericApply64OutRecipWdAdd,
+	117: genericApply64OutRecipWdAddGuard,
+	118: genericApply64OutRecipWdAddFusedAcc,
+	119: genericApply64OutRecipWdAddFusedAccGuard,
+	120: genericApply64InRecipWdAddDecay,
+	121: genericApply64InRecipWdAddDecayGuard,
+	122: genericApply64InRecipWdAddFusedAccDecay,
+	123: genericApply64InRecipWdAddFusedAccDecayGuard,
+	124: genericApply64OutRecipWdAddDecay,
+	125: genericApply64OutRecipWdAddDecayGuard,
+	126: genericApply64OutRecipWdAddFusedAccDecay,
+	127: genericApply64OutRecipWdAddFusedAccDecayGuard,
+	128: genericApply64InMulRecipWdAdd,
+	130: genericApply64InMulRecipWdAddFusedAcc,
+	132: genericApply64OutMulRecipWdAdd,
+	134: genericApply64OutMulRecipWdAddFusedAcc,
+	136: genericApply64InMulRecipWdAddDecay,
+	138: genericApply64InMulRecipWdAddFusedAccDecay,
+	140: genericApply64OutMulRecipWdAddDecay,
+	142: genericApply64OutMulRecipWdAddFusedAccDecay,
+	144: genericApply64InQuotMulWdAdd,
+	146: genericApply64InQuotMulWdAddFusedAcc,
+	148: genericApply64OutQuotMulWdAdd,
+	150: genericApply64OutQuotMulWdAddFusedAcc,
+	152: genericApply64InQuotMulWdAddDecay,
+	154: genericApply64InQuotMulWdAddFusedAccDecay,
+	156: genericApply64OutQuotMulWdAddDecay,
+	158: genericApply64OutQuotMulWdAddFusedAccDecay,
+	160: genericApply64InDivMulWdFMA,
+	162: genericApply64InDivMulWdFMAFusedAcc,
+	164: genericApply64OutDivMulWdFMA,
+	166: genericApply64OutDivMulWdFMAFusedAcc,
+	168: genericApply64InDivMulWdFMADecay,
+	170: genericApply64InDivMulWdFMAFusedAccDecay,
+	172: genericApply64OutDivMulWdFMADecay,
+	174: genericApply64OutDivMulWdFMAFusedAccDecay,
+	176: genericApply64InMulDivWdFMA,
+	178: genericApply64InMulDivWdFMAFusedAcc,
+	180: genericApply64OutMulDivWdFMA,
+	182: genericApply64OutMulDivWdFMAFusedAcc,
+	184: genericApply64InMulDivWdFMADecay,
+	186: genericApply64InMulDivWdFMAFusedAccDecay,
+	188: genericApply64OutMulDivWdFMADecay,
+	190: genericApply64OutMulDivWdFMAFusedAccDecay,
+	192: genericApply64InRecipWdFMA,
+	193: genericApply64InRecipWdFMAGuard,
+	194: genericApply64InRecipWdFMAFusedAcc,
+	195: genericApply64InRecipWdFMAFusedAccGuard,
+	196: genericApply64OutRecipWdFMA,
+	197: genericApply64OutRecipWdFMAGuard,
+	198: genericApply64OutRecipWdFMAFusedAcc,
+	199: genericApply64OutRecipWdFMAFusedAccGuard,
+	200: genericApply64InRecipWdFMADecay,
+	201: genericApply64InRecipWdFMADecayGuard,
+	202: genericApply64InRecipWdFMAFusedAccDecay,
+	203: genericApply64InRecipWdFMAFusedAccDecayGuard,
+	204: genericApply64OutRecipWdFMADecay,
+	205: genericApply64OutRecipWdFMADecayGuard,
+	206: genericApply64OutRecipWdFMAFusedAccDecay,
+	207: genericApply64OutRecipWdFMAFusedAccDecayGuard,
+	208: genericApply64InMulRecipWdFMA,
+	210: genericApply64InMulRecipWdFMAFusedAcc,
+	212: genericApply64OutMulRecipWdFMA,
+	214: genericApply64OutMulRecipWdFMAFusedAcc,
+	216: genericApply64InMulRecipWdFMADecay,
+	218: genericApply64InMulRecipWdFMAFusedAccDecay,
+	220: genericApply64OutMulRecipWdFMADecay,
+	222: genericApply64OutMulRecipWdFMAFusedAccDecay,
+	224: genericApply64InQuotMulWdFMA,
+	226: genericApply64InQuotMulWdFMAFusedAcc,
+	228: genericApply64OutQuotMulWdFMA,
+	230: genericApply64OutQuotMulWdFMAFusedAcc,
+	232: genericApply64InQuotMulWdFMADecay,
+	234: genericApply64InQuotMulWdFMAFusedAccDecay,
+	236: genericApply64OutQuotMulWdFMADecay,
+	238: genericApply64OutQuotMulWdFMAFusedAccDecay,
 }
 
 // genericApply64InDivMul is ref.Apply for the form InDivMul (ID 0) in float64.
@@ -5776,7 +7828,751 @@ func genericApply64OutRecipFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, de
 	}
 }
 
-// genericApply64InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48) in float64.
+// genericApply64InMulRecip is ref.Apply for the form InMulRecip (ID 48) in float64.
+func genericApply64InMulRecip(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		ti := float64(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InMulRecipFusedAcc is ref.Apply for the form InMulRecipFusedAcc (ID 50) in float64.
+func genericApply64InMulRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		g1 := g[1]
+		g2 := g[2]
+		g3 := g[3]
+		s0 := s[0]
+		s0 = math.FMA(g0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = math.FMA(g1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = math.FMA(g2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = math.FMA(g3, g3, s3)
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		t0 := float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 := float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 := float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 := float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 := x[0]
+		x0 = x0 - d0
+		x[0] = x0
+		x1 := x[1]
+		x1 = x1 - d1
+		x[1] = x1
+		x2 := x[2]
+		x2 = x2 - d2
+		x[2] = x2
+		x3 := x[3]
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = math.FMA(gi, gi, si)
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		ti := float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutMulRecip is ref.Apply for the form OutMulRecip (ID 52) in float64.
+func genericApply64OutMulRecip(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		ti := float64(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutMulRecipFusedAcc is ref.Apply for the form OutMulRecipFusedAcc (ID 54) in float64.
+func genericApply64OutMulRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		g1 := g[1]
+		g2 := g[2]
+		g3 := g[3]
+		s0 := s[0]
+		s0 = math.FMA(g0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = math.FMA(g1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = math.FMA(g2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = math.FMA(g3, g3, s3)
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		t0 := float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 := float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 := float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 := float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 := x[0]
+		x0 = x0 - d0
+		x[0] = x0
+		x1 := x[1]
+		x1 = x1 - d1
+		x[1] = x1
+		x2 := x[2]
+		x2 = x2 - d2
+		x[2] = x2
+		x3 := x[3]
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = math.FMA(gi, gi, si)
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		ti := float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InMulRecipDecay is ref.Apply for the form InMulRecipDecay (ID 56) in float64.
+func genericApply64InMulRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gi * gi)
+		ti = float64(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InMulRecipFusedAccDecay is ref.Apply for the form InMulRecipFusedAccDecay (ID 58) in float64.
+func genericApply64InMulRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		g1 := g[1]
+		g2 := g[2]
+		g3 := g[3]
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(gain * g0)
+		s0 = math.FMA(t0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(gain * g1)
+		s1 = math.FMA(t1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(gain * g2)
+		s2 = math.FMA(t2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(gain * g3)
+		s3 = math.FMA(t3, g3, s3)
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		t0 = float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 = float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 = float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 = float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 := x[0]
+		x0 = x0 - d0
+		x[0] = x0
+		x1 := x[1]
+		x1 = x1 - d1
+		x[1] = x1
+		x2 := x[2]
+		x2 = x2 - d2
+		x[2] = x2
+		x3 := x[3]
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gain * gi)
+		si = math.FMA(ti, gi, si)
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutMulRecipDecay is ref.Apply for the form OutMulRecipDecay (ID 60) in float64.
+func genericApply64OutMulRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gi * gi)
+		ti = float64(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutMulRecipFusedAccDecay is ref.Apply for the form OutMulRecipFusedAccDecay (ID 62) in float64.
+func genericApply64OutMulRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		g1 := g[1]
+		g2 := g[2]
+		g3 := g[3]
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(gain * g0)
+		s0 = math.FMA(t0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(gain * g1)
+		s1 = math.FMA(t1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(gain * g2)
+		s2 = math.FMA(t2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(gain * g3)
+		s3 = math.FMA(t3, g3, s3)
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		t0 = float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 = float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 = float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 = float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 := x[0]
+		x0 = x0 - d0
+		x[0] = x0
+		x1 := x[1]
+		x1 = x1 - d1
+		x[1] = x1
+		x2 := x[2]
+		x2 = x2 - d2
+		x[2] = x2
+		x3 := x[3]
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gain * gi)
+		si = math.FMA(ti, gi, si)
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InQuotMul is ref.Apply for the form InQuotMul (ID 64) in float64.
+func genericApply64InQuotMul(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		ti := float64(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		di = gi / di
+		di = float64(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InQuotMulFusedAcc is ref.Apply for the form InQuotMulFusedAcc (ID 66) in float64.
+func genericApply64InQuotMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		g1 := g[1]
+		g2 := g[2]
+		g3 := g[3]
+		s0 := s[0]
+		s0 = math.FMA(g0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = math.FMA(g1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = math.FMA(g2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = math.FMA(g3, g3, s3)
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 := x[0]
+		x0 = x0 - d0
+		x[0] = x0
+		x1 := x[1]
+		x1 = x1 - d1
+		x[1] = x1
+		x2 := x[2]
+		x2 = x2 - d2
+		x[2] = x2
+		x3 := x[3]
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = math.FMA(gi, gi, si)
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		di = gi / di
+		di = float64(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutQuotMul is ref.Apply for the form OutQuotMul (ID 68) in float64.
+func genericApply64OutQuotMul(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		ti := float64(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		di = gi / di
+		di = float64(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutQuotMulFusedAcc is ref.Apply for the form OutQuotMulFusedAcc (ID 70) in float64.
+func genericApply64OutQuotMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		g1 := g[1]
+		g2 := g[2]
+		g3 := g[3]
+		s0 := s[0]
+		s0 = math.FMA(g0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = math.FMA(g1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = math.FMA(g2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = math.FMA(g3, g3, s3)
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 := x[0]
+		x0 = x0 - d0
+		x[0] = x0
+		x1 := x[1]
+		x1 = x1 - d1
+		x[1] = x1
+		x2 := x[2]
+		x2 = x2 - d2
+		x[2] = x2
+		x3 := x[3]
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = math.FMA(gi, gi, si)
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		di = gi / di
+		di = float64(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InQuotMulDecay is ref.Apply for the form InQuotMulDecay (ID 72) in float64.
+func genericApply64InQuotMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gi * gi)
+		ti = float64(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		di = gi / di
+		di = float64(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InQuotMulFusedAccDecay is ref.Apply for the form InQuotMulFusedAccDecay (ID 74) in float64.
+func genericApply64InQuotMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		g1 := g[1]
+		g2 := g[2]
+		g3 := g[3]
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(gain * g0)
+		s0 = math.FMA(t0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(gain * g1)
+		s1 = math.FMA(t1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(gain * g2)
+		s2 = math.FMA(t2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(gain * g3)
+		s3 = math.FMA(t3, g3, s3)
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 := x[0]
+		x0 = x0 - d0
+		x[0] = x0
+		x1 := x[1]
+		x1 = x1 - d1
+		x[1] = x1
+		x2 := x[2]
+		x2 = x2 - d2
+		x[2] = x2
+		x3 := x[3]
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gain * gi)
+		si = math.FMA(ti, gi, si)
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		di = gi / di
+		di = float64(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutQuotMulDecay is ref.Apply for the form OutQuotMulDecay (ID 76) in float64.
+func genericApply64OutQuotMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gi * gi)
+		ti = float64(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		di = gi / di
+		di = float64(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutQuotMulFusedAccDecay is ref.Apply for the form OutQuotMulFusedAccDecay (ID 78) in float64.
+func genericApply64OutQuotMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		g1 := g[1]
+		g2 := g[2]
+		g3 := g[3]
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(gain * g0)
+		s0 = math.FMA(t0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(gain * g1)
+		s1 = math.FMA(t1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(gain * g2)
+		s2 = math.FMA(t2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(gain * g3)
+		s3 = math.FMA(t3, g3, s3)
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 := x[0]
+		x0 = x0 - d0
+		x[0] = x0
+		x1 := x[1]
+		x1 = x1 - d1
+		x[1] = x1
+		x2 := x[2]
+		x2 = x2 - d2
+		x[2] = x2
+		x3 := x[3]
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gain * gi)
+		si = math.FMA(ti, gi, si)
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		di = gi / di
+		di = float64(lr * di)
+		xi := x[i]
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 80) in float64.
 func genericApply64InDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -5797,7 +8593,7 @@ func genericApply64InDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain flo
 	}
 }
 
-// genericApply64InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50) in float64.
+// genericApply64InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 82) in float64.
 func genericApply64InDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -5872,7 +8668,7 @@ func genericApply64InDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, 
 	}
 }
 
-// genericApply64OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52) in float64.
+// genericApply64OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 84) in float64.
 func genericApply64OutDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -5893,7 +8689,7 @@ func genericApply64OutDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain fl
 	}
 }
 
-// genericApply64OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54) in float64.
+// genericApply64OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 86) in float64.
 func genericApply64OutDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -5968,7 +8764,7 @@ func genericApply64OutDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay,
 	}
 }
 
-// genericApply64InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56) in float64.
+// genericApply64InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 88) in float64.
 func genericApply64InDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -5991,7 +8787,7 @@ func genericApply64InDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gai
 	}
 }
 
-// genericApply64InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58) in float64.
+// genericApply64InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 90) in float64.
 func genericApply64InDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -6076,7 +8872,7 @@ func genericApply64InDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, de
 	}
 }
 
-// genericApply64OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60) in float64.
+// genericApply64OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 92) in float64.
 func genericApply64OutDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -6099,7 +8895,7 @@ func genericApply64OutDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, ga
 	}
 }
 
-// genericApply64OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62) in float64.
+// genericApply64OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 94) in float64.
 func genericApply64OutDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -6184,7 +8980,7 @@ func genericApply64OutDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, d
 	}
 }
 
-// genericApply64InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64) in float64.
+// genericApply64InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 96) in float64.
 func genericApply64InMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -6205,7 +9001,7 @@ func genericApply64InMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain flo
 	}
 }
 
-// genericApply64InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66) in float64.
+// genericApply64InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 98) in float64.
 func genericApply64InMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -6280,7 +9076,7 @@ func genericApply64InMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, 
 	}
 }
 
-// genericApply64OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68) in float64.
+// genericApply64OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 100) in float64.
 func genericApply64OutMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -6301,7 +9097,7 @@ func genericApply64OutMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain fl
 	}
 }
 
-// genericApply64OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70) in float64.
+// genericApply64OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 102) in float64.
 func genericApply64OutMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -6376,7 +9172,7 @@ func genericApply64OutMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay,
 	}
 }
 
-// genericApply64InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72) in float64.
+// genericApply64InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 104) in float64.
 func genericApply64InMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -6399,7 +9195,7 @@ func genericApply64InMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gai
 	}
 }
 
-// genericApply64InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74) in float64.
+// genericApply64InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 106) in float64.
 func genericApply64InMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -6484,7 +9280,7 @@ func genericApply64InMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, de
 	}
 }
 
-// genericApply64OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76) in float64.
+// genericApply64OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 108) in float64.
 func genericApply64OutMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -6507,7 +9303,7 @@ func genericApply64OutMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, ga
 	}
 }
 
-// genericApply64OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78) in float64.
+// genericApply64OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 110) in float64.
 func genericApply64OutMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -6592,7 +9388,7 @@ func genericApply64OutMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, d
 	}
 }
 
-// genericApply64InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80) in float64.
+// genericApply64InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 112) in float64.
 func genericApply64InRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -6614,7 +9410,7 @@ func genericApply64InRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain floa
 	}
 }
 
-// genericApply64InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81) in float64.
+// genericApply64InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 113) in float64.
 func genericApply64InRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -6639,7 +9435,7 @@ func genericApply64InRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain
 	}
 }
 
-// genericApply64InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82) in float64.
+// genericApply64InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 114) in float64.
 func genericApply64InRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -6719,7 +9515,7 @@ func genericApply64InRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, g
 	}
 }
 
-// genericApply64InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83) in float64.
+// genericApply64InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 115) in float64.
 func genericApply64InRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -6814,7 +9610,7 @@ func genericApply64InRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, dec
 	}
 }
 
-// genericApply64OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84) in float64.
+// genericApply64OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 116) in float64.
 func genericApply64OutRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -6836,7 +9632,7 @@ func genericApply64OutRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain flo
 	}
 }
 
-// genericApply64OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85) in float64.
+// genericApply64OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 117) in float64.
 func genericApply64OutRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -6861,7 +9657,7 @@ func genericApply64OutRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gai
 	}
 }
 
-// genericApply64OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86) in float64.
+// genericApply64OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 118) in float64.
 func genericApply64OutRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -6941,7 +9737,7 @@ func genericApply64OutRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, 
 	}
 }
 
-// genericApply64OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87) in float64.
+// genericApply64OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 119) in float64.
 func genericApply64OutRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -7036,7 +9832,7 @@ func genericApply64OutRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, de
 	}
 }
 
-// genericApply64InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88) in float64.
+// genericApply64InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 120) in float64.
 func genericApply64InRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -7060,7 +9856,7 @@ func genericApply64InRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain
 	}
 }
 
-// genericApply64InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89) in float64.
+// genericApply64InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 121) in float64.
 func genericApply64InRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -7087,7 +9883,7 @@ func genericApply64InRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay,
 	}
 }
 
-// genericApply64InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90) in float64.
+// genericApply64InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 122) in float64.
 func genericApply64InRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -7177,7 +9973,7 @@ func genericApply64InRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, dec
 	}
 }
 
-// genericApply64InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91) in float64.
+// genericApply64InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 123) in float64.
 func genericApply64InRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -7282,7 +10078,7 @@ func genericApply64InRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd
 	}
 }
 
-// genericApply64OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92) in float64.
+// genericApply64OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 124) in float64.
 func genericApply64OutRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -7306,7 +10102,7 @@ func genericApply64OutRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gai
 	}
 }
 
-// genericApply64OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93) in float64.
+// genericApply64OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 125) in float64.
 func genericApply64OutRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	s, g = s[:len(x)], g[:len(x)]
 	for i := range x {
@@ -7333,7 +10129,7 @@ func genericApply64OutRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay
 	}
 }
 
-// genericApply64OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94) in float64.
+// genericApply64OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 126) in float64.
 func genericApply64OutRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -7423,7 +10219,7 @@ func genericApply64OutRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, de
 	}
 }
 
-// genericApply64OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95) in float64.
+// genericApply64OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 127) in float64.
 func genericApply64OutRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -7528,7 +10324,847 @@ func genericApply64OutRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, w
 	}
 }
 
-// genericApply64InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96) in float64.
+// genericApply64InMulRecipWdAdd is ref.Apply for the form InMulRecipWdAdd (ID 128) in float64.
+func genericApply64InMulRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		ti := float64(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InMulRecipWdAddFusedAcc is ref.Apply for the form InMulRecipWdAddFusedAcc (ID 130) in float64.
+func genericApply64InMulRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		wx0 := float64(wd * x0)
+		g0 = g0 + wx0
+		g1 := g[1]
+		x1 := x[1]
+		wx1 := float64(wd * x1)
+		g1 = g1 + wx1
+		g2 := g[2]
+		x2 := x[2]
+		wx2 := float64(wd * x2)
+		g2 = g2 + wx2
+		g3 := g[3]
+		x3 := x[3]
+		wx3 := float64(wd * x3)
+		g3 = g3 + wx3
+		s0 := s[0]
+		s0 = math.FMA(g0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = math.FMA(g1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = math.FMA(g2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = math.FMA(g3, g3, s3)
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		t0 := float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 := float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 := float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 := float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = math.FMA(gi, gi, si)
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		ti := float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutMulRecipWdAdd is ref.Apply for the form OutMulRecipWdAdd (ID 132) in float64.
+func genericApply64OutMulRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		ti := float64(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutMulRecipWdAddFusedAcc is ref.Apply for the form OutMulRecipWdAddFusedAcc (ID 134) in float64.
+func genericApply64OutMulRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		wx0 := float64(wd * x0)
+		g0 = g0 + wx0
+		g1 := g[1]
+		x1 := x[1]
+		wx1 := float64(wd * x1)
+		g1 = g1 + wx1
+		g2 := g[2]
+		x2 := x[2]
+		wx2 := float64(wd * x2)
+		g2 = g2 + wx2
+		g3 := g[3]
+		x3 := x[3]
+		wx3 := float64(wd * x3)
+		g3 = g3 + wx3
+		s0 := s[0]
+		s0 = math.FMA(g0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = math.FMA(g1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = math.FMA(g2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = math.FMA(g3, g3, s3)
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		t0 := float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 := float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 := float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 := float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = math.FMA(gi, gi, si)
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		ti := float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InMulRecipWdAddDecay is ref.Apply for the form InMulRecipWdAddDecay (ID 136) in float64.
+func genericApply64InMulRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gi * gi)
+		ti = float64(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InMulRecipWdAddFusedAccDecay is ref.Apply for the form InMulRecipWdAddFusedAccDecay (ID 138) in float64.
+func genericApply64InMulRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		wx0 := float64(wd * x0)
+		g0 = g0 + wx0
+		g1 := g[1]
+		x1 := x[1]
+		wx1 := float64(wd * x1)
+		g1 = g1 + wx1
+		g2 := g[2]
+		x2 := x[2]
+		wx2 := float64(wd * x2)
+		g2 = g2 + wx2
+		g3 := g[3]
+		x3 := x[3]
+		wx3 := float64(wd * x3)
+		g3 = g3 + wx3
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(gain * g0)
+		s0 = math.FMA(t0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(gain * g1)
+		s1 = math.FMA(t1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(gain * g2)
+		s2 = math.FMA(t2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(gain * g3)
+		s3 = math.FMA(t3, g3, s3)
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		t0 = float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 = float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 = float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 = float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gain * gi)
+		si = math.FMA(ti, gi, si)
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutMulRecipWdAddDecay is ref.Apply for the form OutMulRecipWdAddDecay (ID 140) in float64.
+func genericApply64OutMulRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gi * gi)
+		ti = float64(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutMulRecipWdAddFusedAccDecay is ref.Apply for the form OutMulRecipWdAddFusedAccDecay (ID 142) in float64.
+func genericApply64OutMulRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		wx0 := float64(wd * x0)
+		g0 = g0 + wx0
+		g1 := g[1]
+		x1 := x[1]
+		wx1 := float64(wd * x1)
+		g1 = g1 + wx1
+		g2 := g[2]
+		x2 := x[2]
+		wx2 := float64(wd * x2)
+		g2 = g2 + wx2
+		g3 := g[3]
+		x3 := x[3]
+		wx3 := float64(wd * x3)
+		g3 = g3 + wx3
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(gain * g0)
+		s0 = math.FMA(t0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(gain * g1)
+		s1 = math.FMA(t1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(gain * g2)
+		s2 = math.FMA(t2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(gain * g3)
+		s3 = math.FMA(t3, g3, s3)
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		t0 = float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 = float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 = float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 = float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gain * gi)
+		si = math.FMA(ti, gi, si)
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InQuotMulWdAdd is ref.Apply for the form InQuotMulWdAdd (ID 144) in float64.
+func genericApply64InQuotMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		ti := float64(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InQuotMulWdAddFusedAcc is ref.Apply for the form InQuotMulWdAddFusedAcc (ID 146) in float64.
+func genericApply64InQuotMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		wx0 := float64(wd * x0)
+		g0 = g0 + wx0
+		g1 := g[1]
+		x1 := x[1]
+		wx1 := float64(wd * x1)
+		g1 = g1 + wx1
+		g2 := g[2]
+		x2 := x[2]
+		wx2 := float64(wd * x2)
+		g2 = g2 + wx2
+		g3 := g[3]
+		x3 := x[3]
+		wx3 := float64(wd * x3)
+		g3 = g3 + wx3
+		s0 := s[0]
+		s0 = math.FMA(g0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = math.FMA(g1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = math.FMA(g2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = math.FMA(g3, g3, s3)
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = math.FMA(gi, gi, si)
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutQuotMulWdAdd is ref.Apply for the form OutQuotMulWdAdd (ID 148) in float64.
+func genericApply64OutQuotMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		ti := float64(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutQuotMulWdAddFusedAcc is ref.Apply for the form OutQuotMulWdAddFusedAcc (ID 150) in float64.
+func genericApply64OutQuotMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		wx0 := float64(wd * x0)
+		g0 = g0 + wx0
+		g1 := g[1]
+		x1 := x[1]
+		wx1 := float64(wd * x1)
+		g1 = g1 + wx1
+		g2 := g[2]
+		x2 := x[2]
+		wx2 := float64(wd * x2)
+		g2 = g2 + wx2
+		g3 := g[3]
+		x3 := x[3]
+		wx3 := float64(wd * x3)
+		g3 = g3 + wx3
+		s0 := s[0]
+		s0 = math.FMA(g0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = math.FMA(g1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = math.FMA(g2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = math.FMA(g3, g3, s3)
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = math.FMA(gi, gi, si)
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InQuotMulWdAddDecay is ref.Apply for the form InQuotMulWdAddDecay (ID 152) in float64.
+func genericApply64InQuotMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gi * gi)
+		ti = float64(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InQuotMulWdAddFusedAccDecay is ref.Apply for the form InQuotMulWdAddFusedAccDecay (ID 154) in float64.
+func genericApply64InQuotMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		wx0 := float64(wd * x0)
+		g0 = g0 + wx0
+		g1 := g[1]
+		x1 := x[1]
+		wx1 := float64(wd * x1)
+		g1 = g1 + wx1
+		g2 := g[2]
+		x2 := x[2]
+		wx2 := float64(wd * x2)
+		g2 = g2 + wx2
+		g3 := g[3]
+		x3 := x[3]
+		wx3 := float64(wd * x3)
+		g3 = g3 + wx3
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(gain * g0)
+		s0 = math.FMA(t0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(gain * g1)
+		s1 = math.FMA(t1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(gain * g2)
+		s2 = math.FMA(t2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(gain * g3)
+		s3 = math.FMA(t3, g3, s3)
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gain * gi)
+		si = math.FMA(ti, gi, si)
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutQuotMulWdAddDecay is ref.Apply for the form OutQuotMulWdAddDecay (ID 156) in float64.
+func genericApply64OutQuotMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gi * gi)
+		ti = float64(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutQuotMulWdAddFusedAccDecay is ref.Apply for the form OutQuotMulWdAddFusedAccDecay (ID 158) in float64.
+func genericApply64OutQuotMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		wx0 := float64(wd * x0)
+		g0 = g0 + wx0
+		g1 := g[1]
+		x1 := x[1]
+		wx1 := float64(wd * x1)
+		g1 = g1 + wx1
+		g2 := g[2]
+		x2 := x[2]
+		wx2 := float64(wd * x2)
+		g2 = g2 + wx2
+		g3 := g[3]
+		x3 := x[3]
+		wx3 := float64(wd * x3)
+		g3 = g3 + wx3
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(gain * g0)
+		s0 = math.FMA(t0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(gain * g1)
+		s1 = math.FMA(t1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(gain * g2)
+		s2 = math.FMA(t2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(gain * g3)
+		s3 = math.FMA(t3, g3, s3)
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		wxi := float64(wd * xi)
+		gi = gi + wxi
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gain * gi)
+		si = math.FMA(ti, gi, si)
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 160) in float64.
 func genericApply64InDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -7603,7 +11239,7 @@ func genericApply64InDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain flo
 	}
 }
 
-// genericApply64InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98) in float64.
+// genericApply64InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 162) in float64.
 func genericApply64InDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -7673,7 +11309,7 @@ func genericApply64InDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, 
 	}
 }
 
-// genericApply64OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100) in float64.
+// genericApply64OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 164) in float64.
 func genericApply64OutDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -7748,7 +11384,7 @@ func genericApply64OutDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain fl
 	}
 }
 
-// genericApply64OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102) in float64.
+// genericApply64OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 166) in float64.
 func genericApply64OutDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -7818,7 +11454,7 @@ func genericApply64OutDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay,
 	}
 }
 
-// genericApply64InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104) in float64.
+// genericApply64InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 168) in float64.
 func genericApply64InDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -7903,7 +11539,7 @@ func genericApply64InDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gai
 	}
 }
 
-// genericApply64InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106) in float64.
+// genericApply64InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 170) in float64.
 func genericApply64InDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -7983,7 +11619,7 @@ func genericApply64InDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, de
 	}
 }
 
-// genericApply64OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108) in float64.
+// genericApply64OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 172) in float64.
 func genericApply64OutDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -8068,7 +11704,7 @@ func genericApply64OutDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, ga
 	}
 }
 
-// genericApply64OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110) in float64.
+// genericApply64OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 174) in float64.
 func genericApply64OutDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -8148,7 +11784,7 @@ func genericApply64OutDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, d
 	}
 }
 
-// genericApply64InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112) in float64.
+// genericApply64InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 176) in float64.
 func genericApply64InMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -8223,7 +11859,7 @@ func genericApply64InMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain flo
 	}
 }
 
-// genericApply64InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114) in float64.
+// genericApply64InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 178) in float64.
 func genericApply64InMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -8293,7 +11929,7 @@ func genericApply64InMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, 
 	}
 }
 
-// genericApply64OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116) in float64.
+// genericApply64OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 180) in float64.
 func genericApply64OutMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -8368,7 +12004,7 @@ func genericApply64OutMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain fl
 	}
 }
 
-// genericApply64OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118) in float64.
+// genericApply64OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 182) in float64.
 func genericApply64OutMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -8438,7 +12074,7 @@ func genericApply64OutMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay,
 	}
 }
 
-// genericApply64InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120) in float64.
+// genericApply64InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 184) in float64.
 func genericApply64InMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -8523,7 +12159,7 @@ func genericApply64InMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gai
 	}
 }
 
-// genericApply64InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122) in float64.
+// genericApply64InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 186) in float64.
 func genericApply64InMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -8603,7 +12239,7 @@ func genericApply64InMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, de
 	}
 }
 
-// genericApply64OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124) in float64.
+// genericApply64OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 188) in float64.
 func genericApply64OutMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -8688,7 +12324,7 @@ func genericApply64OutMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, ga
 	}
 }
 
-// genericApply64OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126) in float64.
+// genericApply64OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 190) in float64.
 func genericApply64OutMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -8768,7 +12404,7 @@ func genericApply64OutMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, d
 	}
 }
 
-// genericApply64InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128) in float64.
+// genericApply64InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 192) in float64.
 func genericApply64InRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -8848,7 +12484,7 @@ func genericApply64InRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain floa
 	}
 }
 
-// genericApply64InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129) in float64.
+// genericApply64InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 193) in float64.
 func genericApply64InRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -8943,7 +12579,7 @@ func genericApply64InRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain
 	}
 }
 
-// genericApply64InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130) in float64.
+// genericApply64InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 194) in float64.
 func genericApply64InRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -9018,7 +12654,7 @@ func genericApply64InRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, g
 	}
 }
 
-// genericApply64InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131) in float64.
+// genericApply64InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 195) in float64.
 func genericApply64InRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -9108,7 +12744,7 @@ func genericApply64InRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, dec
 	}
 }
 
-// genericApply64OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132) in float64.
+// genericApply64OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 196) in float64.
 func genericApply64OutRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -9188,7 +12824,7 @@ func genericApply64OutRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain flo
 	}
 }
 
-// genericApply64OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133) in float64.
+// genericApply64OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 197) in float64.
 func genericApply64OutRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -9283,7 +12919,7 @@ func genericApply64OutRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gai
 	}
 }
 
-// genericApply64OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134) in float64.
+// genericApply64OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 198) in float64.
 func genericApply64OutRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -9358,7 +12994,7 @@ func genericApply64OutRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, 
 	}
 }
 
-// genericApply64OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135) in float64.
+// genericApply64OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 199) in float64.
 func genericApply64OutRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -9448,7 +13084,7 @@ func genericApply64OutRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, de
 	}
 }
 
-// genericApply64InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136) in float64.
+// genericApply64InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 200) in float64.
 func genericApply64InRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -9538,7 +13174,7 @@ func genericApply64InRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain
 	}
 }
 
-// genericApply64InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137) in float64.
+// genericApply64InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 201) in float64.
 func genericApply64InRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -9643,7 +13279,7 @@ func genericApply64InRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay,
 	}
 }
 
-// genericApply64InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138) in float64.
+// genericApply64InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 202) in float64.
 func genericApply64InRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -9728,7 +13364,7 @@ func genericApply64InRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, dec
 	}
 }
 
-// genericApply64InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139) in float64.
+// genericApply64InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 203) in float64.
 func genericApply64InRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -9828,7 +13464,7 @@ func genericApply64InRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd
 	}
 }
 
-// genericApply64OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140) in float64.
+// genericApply64OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 204) in float64.
 func genericApply64OutRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -9918,7 +13554,7 @@ func genericApply64OutRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gai
 	}
 }
 
-// genericApply64OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141) in float64.
+// genericApply64OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 205) in float64.
 func genericApply64OutRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -10023,7 +13659,7 @@ func genericApply64OutRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay
 	}
 }
 
-// genericApply64OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142) in float64.
+// genericApply64OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 206) in float64.
 func genericApply64OutRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -10108,7 +13744,7 @@ func genericApply64OutRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, de
 	}
 }
 
-// genericApply64OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143) in float64.
+// genericApply64OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 207) in float64.
 func genericApply64OutRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64) {
 	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
 		g0 := g[0]
@@ -10202,6 +13838,1286 @@ func genericApply64OutRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, w
 			di = 0
 		}
 		di = float64(gi * di)
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InMulRecipWdFMA is ref.Apply for the form InMulRecipWdFMA (ID 208) in float64.
+func genericApply64InMulRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		t0 := float64(g0 * g0)
+		s0 = s0 + t0
+		s[0] = s0
+		s1 := s[1]
+		t1 := float64(g1 * g1)
+		s1 = s1 + t1
+		s[1] = s1
+		s2 := s[2]
+		t2 := float64(g2 * g2)
+		s2 = s2 + t2
+		s[2] = s2
+		s3 := s[3]
+		t3 := float64(g3 * g3)
+		s3 = s3 + t3
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		t0 = float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 = float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 = float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 = float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		ti := float64(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InMulRecipWdFMAFusedAcc is ref.Apply for the form InMulRecipWdFMAFusedAcc (ID 210) in float64.
+func genericApply64InMulRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		s0 = math.FMA(g0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = math.FMA(g1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = math.FMA(g2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = math.FMA(g3, g3, s3)
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		t0 := float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 := float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 := float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 := float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		si = math.FMA(gi, gi, si)
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		ti := float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutMulRecipWdFMA is ref.Apply for the form OutMulRecipWdFMA (ID 212) in float64.
+func genericApply64OutMulRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		t0 := float64(g0 * g0)
+		s0 = s0 + t0
+		s[0] = s0
+		s1 := s[1]
+		t1 := float64(g1 * g1)
+		s1 = s1 + t1
+		s[1] = s1
+		s2 := s[2]
+		t2 := float64(g2 * g2)
+		s2 = s2 + t2
+		s[2] = s2
+		s3 := s[3]
+		t3 := float64(g3 * g3)
+		s3 = s3 + t3
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		t0 = float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 = float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 = float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 = float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		ti := float64(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutMulRecipWdFMAFusedAcc is ref.Apply for the form OutMulRecipWdFMAFusedAcc (ID 214) in float64.
+func genericApply64OutMulRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		s0 = math.FMA(g0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = math.FMA(g1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = math.FMA(g2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = math.FMA(g3, g3, s3)
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		t0 := float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 := float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 := float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 := float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		si = math.FMA(gi, gi, si)
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		ti := float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InMulRecipWdFMADecay is ref.Apply for the form InMulRecipWdFMADecay (ID 216) in float64.
+func genericApply64InMulRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(g0 * g0)
+		t0 = float64(gain * t0)
+		s0 = s0 + t0
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(g1 * g1)
+		t1 = float64(gain * t1)
+		s1 = s1 + t1
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(g2 * g2)
+		t2 = float64(gain * t2)
+		s2 = s2 + t2
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(g3 * g3)
+		t3 = float64(gain * t3)
+		s3 = s3 + t3
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		t0 = float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 = float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 = float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 = float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gi * gi)
+		ti = float64(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InMulRecipWdFMAFusedAccDecay is ref.Apply for the form InMulRecipWdFMAFusedAccDecay (ID 218) in float64.
+func genericApply64InMulRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(gain * g0)
+		s0 = math.FMA(t0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(gain * g1)
+		s1 = math.FMA(t1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(gain * g2)
+		s2 = math.FMA(t2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(gain * g3)
+		s3 = math.FMA(t3, g3, s3)
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		t0 = float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 = float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 = float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 = float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gain * gi)
+		si = math.FMA(ti, gi, si)
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutMulRecipWdFMADecay is ref.Apply for the form OutMulRecipWdFMADecay (ID 220) in float64.
+func genericApply64OutMulRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(g0 * g0)
+		t0 = float64(gain * t0)
+		s0 = s0 + t0
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(g1 * g1)
+		t1 = float64(gain * t1)
+		s1 = s1 + t1
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(g2 * g2)
+		t2 = float64(gain * t2)
+		s2 = s2 + t2
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(g3 * g3)
+		t3 = float64(gain * t3)
+		s3 = s3 + t3
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		t0 = float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 = float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 = float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 = float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gi * gi)
+		ti = float64(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutMulRecipWdFMAFusedAccDecay is ref.Apply for the form OutMulRecipWdFMAFusedAccDecay (ID 222) in float64.
+func genericApply64OutMulRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(gain * g0)
+		s0 = math.FMA(t0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(gain * g1)
+		s1 = math.FMA(t1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(gain * g2)
+		s2 = math.FMA(t2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(gain * g3)
+		s3 = math.FMA(t3, g3, s3)
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		t0 = float64(lr * g0)
+		d0 = 1 / d0
+		d0 = float64(t0 * d0)
+		t1 = float64(lr * g1)
+		d1 = 1 / d1
+		d1 = float64(t1 * d1)
+		t2 = float64(lr * g2)
+		d2 = 1 / d2
+		d2 = float64(t2 * d2)
+		t3 = float64(lr * g3)
+		d3 = 1 / d3
+		d3 = float64(t3 * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gain * gi)
+		si = math.FMA(ti, gi, si)
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		ti = float64(lr * gi)
+		di = 1 / di
+		di = float64(ti * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InQuotMulWdFMA is ref.Apply for the form InQuotMulWdFMA (ID 224) in float64.
+func genericApply64InQuotMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		t0 := float64(g0 * g0)
+		s0 = s0 + t0
+		s[0] = s0
+		s1 := s[1]
+		t1 := float64(g1 * g1)
+		s1 = s1 + t1
+		s[1] = s1
+		s2 := s[2]
+		t2 := float64(g2 * g2)
+		s2 = s2 + t2
+		s[2] = s2
+		s3 := s[3]
+		t3 := float64(g3 * g3)
+		s3 = s3 + t3
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		ti := float64(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InQuotMulWdFMAFusedAcc is ref.Apply for the form InQuotMulWdFMAFusedAcc (ID 226) in float64.
+func genericApply64InQuotMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		s0 = math.FMA(g0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = math.FMA(g1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = math.FMA(g2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = math.FMA(g3, g3, s3)
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		si = math.FMA(gi, gi, si)
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutQuotMulWdFMA is ref.Apply for the form OutQuotMulWdFMA (ID 228) in float64.
+func genericApply64OutQuotMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		t0 := float64(g0 * g0)
+		s0 = s0 + t0
+		s[0] = s0
+		s1 := s[1]
+		t1 := float64(g1 * g1)
+		s1 = s1 + t1
+		s[1] = s1
+		s2 := s[2]
+		t2 := float64(g2 * g2)
+		s2 = s2 + t2
+		s[2] = s2
+		s3 := s[3]
+		t3 := float64(g3 * g3)
+		s3 = s3 + t3
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		ti := float64(gi * gi)
+		si = si + ti
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutQuotMulWdFMAFusedAcc is ref.Apply for the form OutQuotMulWdFMAFusedAcc (ID 230) in float64.
+func genericApply64OutQuotMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		s0 = math.FMA(g0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = math.FMA(g1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = math.FMA(g2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = math.FMA(g3, g3, s3)
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		si = math.FMA(gi, gi, si)
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InQuotMulWdFMADecay is ref.Apply for the form InQuotMulWdFMADecay (ID 232) in float64.
+func genericApply64InQuotMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(g0 * g0)
+		t0 = float64(gain * t0)
+		s0 = s0 + t0
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(g1 * g1)
+		t1 = float64(gain * t1)
+		s1 = s1 + t1
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(g2 * g2)
+		t2 = float64(gain * t2)
+		s2 = s2 + t2
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(g3 * g3)
+		t3 = float64(gain * t3)
+		s3 = s3 + t3
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gi * gi)
+		ti = float64(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64InQuotMulWdFMAFusedAccDecay is ref.Apply for the form InQuotMulWdFMAFusedAccDecay (ID 234) in float64.
+func genericApply64InQuotMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(gain * g0)
+		s0 = math.FMA(t0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(gain * g1)
+		s1 = math.FMA(t1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(gain * g2)
+		s2 = math.FMA(t2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(gain * g3)
+		s3 = math.FMA(t3, g3, s3)
+		s[3] = s3
+		d0 := s0 + eps
+		d0 = math.Sqrt(d0)
+		d1 := s1 + eps
+		d1 = math.Sqrt(d1)
+		d2 := s2 + eps
+		d2 = math.Sqrt(d2)
+		d3 := s3 + eps
+		d3 = math.Sqrt(d3)
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gain * gi)
+		si = math.FMA(ti, gi, si)
+		s[i] = si
+		di := si + eps
+		di = math.Sqrt(di)
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutQuotMulWdFMADecay is ref.Apply for the form OutQuotMulWdFMADecay (ID 236) in float64.
+func genericApply64OutQuotMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(g0 * g0)
+		t0 = float64(gain * t0)
+		s0 = s0 + t0
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(g1 * g1)
+		t1 = float64(gain * t1)
+		s1 = s1 + t1
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(g2 * g2)
+		t2 = float64(gain * t2)
+		s2 = s2 + t2
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(g3 * g3)
+		t3 = float64(gain * t3)
+		s3 = s3 + t3
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gi * gi)
+		ti = float64(gain * ti)
+		si = si + ti
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		di = gi / di
+		di = float64(lr * di)
+		xi = xi - di
+		x[i] = xi
+	}
+}
+
+// genericApply64OutQuotMulWdFMAFusedAccDecay is ref.Apply for the form OutQuotMulWdFMAFusedAccDecay (ID 238) in float64.
+func genericApply64OutQuotMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64) {
+	for len(x) >= 4 && len(s) >= 4 && len(g) >= 4 {
+		g0 := g[0]
+		x0 := x[0]
+		g0 = math.FMA(wd, x0, g0)
+		g1 := g[1]
+		x1 := x[1]
+		g1 = math.FMA(wd, x1, g1)
+		g2 := g[2]
+		x2 := x[2]
+		g2 = math.FMA(wd, x2, g2)
+		g3 := g[3]
+		x3 := x[3]
+		g3 = math.FMA(wd, x3, g3)
+		s0 := s[0]
+		s0 = float64(decay * s0)
+		t0 := float64(gain * g0)
+		s0 = math.FMA(t0, g0, s0)
+		s[0] = s0
+		s1 := s[1]
+		s1 = float64(decay * s1)
+		t1 := float64(gain * g1)
+		s1 = math.FMA(t1, g1, s1)
+		s[1] = s1
+		s2 := s[2]
+		s2 = float64(decay * s2)
+		t2 := float64(gain * g2)
+		s2 = math.FMA(t2, g2, s2)
+		s[2] = s2
+		s3 := s[3]
+		s3 = float64(decay * s3)
+		t3 := float64(gain * g3)
+		s3 = math.FMA(t3, g3, s3)
+		s[3] = s3
+		d0 := math.Sqrt(s0)
+		d0 = d0 + eps
+		d1 := math.Sqrt(s1)
+		d1 = d1 + eps
+		d2 := math.Sqrt(s2)
+		d2 = d2 + eps
+		d3 := math.Sqrt(s3)
+		d3 = d3 + eps
+		d0 = g0 / d0
+		d0 = float64(lr * d0)
+		d1 = g1 / d1
+		d1 = float64(lr * d1)
+		d2 = g2 / d2
+		d2 = float64(lr * d2)
+		d3 = g3 / d3
+		d3 = float64(lr * d3)
+		x0 = x0 - d0
+		x[0] = x0
+		x1 = x1 - d1
+		x[1] = x1
+		x2 = x2 - d2
+		x[2] = x2
+		x3 = x3 - d3
+		x[3] = x3
+		x, s, g = x[4:], s[4:], g[4:]
+	}
+	s, g = s[:len(x)], g[:len(x)]
+	for i := range x {
+		gi := g[i]
+		xi := x[i]
+		gi = math.FMA(wd, xi, gi)
+		si := s[i]
+		si = float64(decay * si)
+		ti := float64(gain * gi)
+		si = math.FMA(ti, gi, si)
+		s[i] = si
+		di := math.Sqrt(si)
+		di = di + eps
+		di = gi / di
 		di = float64(lr * di)
 		xi = xi - di
 		x[i] = xi

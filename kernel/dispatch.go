@@ -91,10 +91,10 @@ var formsByID = func() (t [ref.NumIDs]ref.Form) {
 // TestFormID holds it to f.ID() and f.Validate().
 func formID(f Form) int {
 	order, wd := int(f.Order), int(f.WeightDecay)
-	if order > int(Recip) || wd > int(WeightDecayFMA) || (f.Guard && f.Order != Recip) {
+	if order >= numOrders || wd > int(WeightDecayFMA) || (f.Guard && f.Order != Recip) {
 		return -1
 	}
-	return (order+3*wd)<<4 | bit(f.Decay)<<3 | bit(f.EpsOutside)<<2 | bit(f.FusedAccumulator)<<1 | bit(f.Guard)
+	return (order+numOrders*wd)<<4 | bit(f.Decay)<<3 | bit(f.EpsOutside)<<2 | bit(f.FusedAccumulator)<<1 | bit(f.Guard)
 }
 
 func bit(b bool) int {

@@ -231,7 +231,7 @@ func init() {
 // [2⁻⁴⁸, 2³²), which keeps the divisor in range. Everything else is checked lane
 // by lane.
 func hybridScalars(id int, lr, eps float32) bool {
-	if a := abs32(lr); id>>4%3 == int(DivMul) && a != 0 && !(a >= 0x1p-64 && a < 0x1p64) {
+	if a := abs32(lr); id>>4%numOrders == int(DivMul) && a != 0 && !(a >= 0x1p-64 && a < 0x1p64) {
 		return false
 	}
 	return id&4 == 0 || eps >= 0x1p-48 && eps < 0x1p32 // id&4: EpsOutside (ref.Form.ID)
@@ -240,7 +240,7 @@ func hybridScalars(id int, lr, eps float32) bool {
 // hybridScalars64 is hybridScalars for the float64 kernels, whose domains are
 // wider: lr ±0 or 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶, eps outside the root in [2⁻¹²⁸, 2¹²⁸).
 func hybridScalars64(id int, lr, eps float64) bool {
-	if a := math.Abs(lr); id>>4%3 == int(DivMul) && a != 0 && !(a >= 0x1p-256 && a < 0x1p256) {
+	if a := math.Abs(lr); id>>4%numOrders == int(DivMul) && a != 0 && !(a >= 0x1p-256 && a < 0x1p256) {
 		return false
 	}
 	return id&4 == 0 || eps >= 0x1p-128 && eps < 0x1p128

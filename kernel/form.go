@@ -20,10 +20,16 @@ const (
 	DivMul         = ref.DivMul         // x − (lr/d)·g: d2l
 	MulDiv         = ref.MulDiv         // x − (lr·g)/d: PyTorch, TF, Keras
 	Recip          = ref.Recip          // x − lr·(g·(1/d)): optax
+	MulRecip       = ref.MulRecip       // x − (lr·g)·(1/d): gorgonia
+	QuotMul        = ref.QuotMul        // x − (g/d)·lr: spago
 	NoWeightDecay  = ref.NoWeightDecay  // g as it is
 	WeightDecayAdd = ref.WeightDecayAdd // g + round(wd·x)
 	WeightDecayFMA = ref.WeightDecayFMA // fma(wd, x, g): PyTorch's AVX2/AVX-512 kernels
 )
+
+// numOrders is how many step orders there are: ref.Form.ID numbers them first,
+// inside each weight decay.
+const numOrders = int(QuotMul) + 1
 
 // Apply applies one step of form f to x, s and g in place, bit-identical to
 // ref.Apply (see ref.Apply for each form's formula and rounding). The zero Form

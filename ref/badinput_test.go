@@ -209,7 +209,7 @@ func TestBadInputHelpers(t *testing.T) {
 		row{"Order(7).String", func() error { return badOK(ref.Order(7).String() == "Order(7)") }, "", ""},
 		row{"WeightDecay(9).String", func() error { return badOK(ref.WeightDecay(9).String() == "WeightDecay(9)") }, "", ""},
 		row{"bad Form.String", func() error {
-			return badOK(ref.Form{Order: 3, WeightDecay: 4, Guard: true}.String() == "InOrder(3)WeightDecay(4)Guard")
+			return badOK(ref.Form{Order: 5, WeightDecay: 4, Guard: true}.String() == "InOrder(5)WeightDecay(4)Guard")
 		}, "", ""},
 		row{"Forms are all valid", func() error {
 			for _, f := range ref.Forms() {

@@ -42,6 +42,12 @@ const (
 	// root. XLA may use an approximate rsqrt on some CPUs, so optax itself matches
 	// this only where it does not.
 	Recip
+	// MulRecip is x − (lr·g)·(1/d), gorgonia's AdaGradSolver: it rounds 1/√u,
+	// −lr·g and their product, each in a pass of its own (−lr·g and the sum give
+	// the same bits as lr·g and the difference).
+	MulRecip
+	// QuotMul is x − (g/d)·lr, spago's adagrad.
+	QuotMul
 	numOrders
 )
 
@@ -59,7 +65,7 @@ const (
 )
 
 // NumIDs is the size of the space of form IDs: every form has an ID in
-// [0, NumIDs), though only the 96 valid forms (Forms) use one; tables by ID
+// [0, NumIDs), though only the 144 valid forms (Forms) use one; tables by ID
 // have NumIDs entries.
 const NumIDs = int(numOrders) * int(numWeightDecays) * 2 * 2 * 2 * 2
 
@@ -116,6 +122,10 @@ func (o Order) String() string {
 		return "MulDiv"
 	case Recip:
 		return "Recip"
+	case MulRecip:
+		return "MulRecip"
+	case QuotMul:
+		return "QuotMul"
 	}
 	return fmt.Sprintf("Order(%d)", uint8(o))
 }
@@ -173,6 +183,8 @@ type Params[T Float] struct {
 //	x[i] = x[i] − (lr/d)·g'         DivMul
 //	x[i] = x[i] − (lr·g')/d         MulDiv
 //	x[i] = x[i] − lr·(g'·r)         Recip, r = 1/d; with Guard r = 0 unless s[i] > 0
+//	x[i] = x[i] − (lr·g')·(1/d)     MulRecip
+//	x[i] = x[i] − (g'/d)·lr         QuotMul
 //
 // Every product that feeds a sum is converted explicitly, which is a rounding point
 // the compiler may not fuse across (see the package comment). g is only read. It
@@ -260,6 +272,10 @@ func step[T Float](f Form, p Params[T], g, d, s T) T {
 			r = 0
 		}
 		return T(p.LR * T(g*r))
+	case MulRecip:
+		return T(T(p.LR*g) * (1 / d))
+	case QuotMul:
+		return T((g / d) * p.LR)
 	}
 	return T(T(p.LR/d) * g)
 }

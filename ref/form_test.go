@@ -22,8 +22,8 @@ func TestFormIDs(t *testing.T) {
 		}
 		seen[id] = f
 	}
-	if len(seen) != 96 {
-		t.Fatalf("%d forms, want 96 (3 orders × 3 weight decays × eps × fused × decay, plus the Recip guards)", len(seen))
+	if len(seen) != 144 {
+		t.Fatalf("%d forms, want 144 (5 orders × 3 weight decays × eps × fused × decay, plus the Recip guards)", len(seen))
 	}
 	if (Form{Order: DivMul, Guard: true}).Validate() == nil {
 		t.Fatal("a guard without the Recip order validated")
@@ -149,6 +149,10 @@ func TestApplyAgainstOracle32(t *testing.T) {
 					rc = 0
 				}
 				u = r(float64(p.LR) * float64(r(float64(g1)*float64(rc))))
+			case MulRecip:
+				u = r(float64(r(float64(p.LR)*float64(g1))) * float64(r(1/float64(d))))
+			case QuotMul:
+				u = r(float64(r(float64(g1)/float64(d))) * float64(p.LR))
 			}
 			x1 := r(float64(x0) - float64(u))
 

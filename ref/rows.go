@@ -177,6 +177,8 @@ func RowWise[T Float, I Index](f Form, x, s []T, dim int, rows []I, g []T, p Par
 //	k  = lr/d              DivMul:  x −= k·g'
 //	k  = d                 MulDiv:  x −= (lr·g')/k
 //	k  = 1/d               Recip:   x −= lr·(g'·k); with Guard k = 0 unless s' > 0
+//	k  = 1/d               MulRecip: x −= (lr·g')·k
+//	k  = d                 QuotMul: x −= (g'/k)·lr
 //
 // Each operation is rounded as in Apply, so k·g' is exactly Apply's (lr/d)·g'.
 // The SIMD row-wise kernels compute q and the update of x; this part is scalar on
@@ -192,9 +194,9 @@ func RowScale[T Float](f Form, p Params[T], s, q T, dim int) (T, T) {
 	}
 	d := root(f, p, sr)
 	switch f.Order {
-	case MulDiv:
+	case MulDiv, QuotMul:
 		return sr, d
-	case Recip:
+	case Recip, MulRecip:
 		if f.Guard && !(sr > 0) {
 			return sr, 0
 		}
@@ -212,6 +214,10 @@ func rowStep[T Float](f Form, p Params[T], g, k T) T {
 		return T(p.LR*g) / k
 	case Recip:
 		return T(p.LR * T(g*k))
+	case MulRecip:
+		return T(T(p.LR*g) * k)
+	case QuotMul:
+		return T((g / k) * p.LR)
 	}
 	return T(k * g)
 }

@@ -120,7 +120,7 @@ func (c calc) loads(role string) bool {
 // accumulator kind (the sums of squares) and each step order (the row steps).
 var (
 	weightDecays = []ref.WeightDecay{ref.NoWeightDecay, ref.WeightDecayAdd, ref.WeightDecayFMA}
-	orders       = []ref.Order{ref.DivMul, ref.MulDiv, ref.Recip}
+	orders       = []ref.Order{ref.DivMul, ref.MulDiv, ref.Recip, ref.MulRecip, ref.QuotMul}
 )
 
 // gradient turns the loaded g into g' for weight decay wd, as the reference
@@ -193,6 +193,14 @@ func applyCalc(f ref.Form) calc {
 		}
 		step.mul("d", "g", "d")  // g·r
 		step.mul("d", "lr", "d") // lr·(g·r)
+	case ref.MulRecip:
+		step.new("t")
+		step.mul("t", "lr", "g")  // lr·g
+		step.div("d", "one", "d") // r = 1/d
+		step.mul("d", "t", "d")   // (lr·g)·r
+	case ref.QuotMul:
+		step.div("d", "g", "d")  // g/d
+		step.mul("d", "lr", "d") // lr·(g/d), the bits of (g/d)·lr
 	}
 
 	if f.WeightDecay == ref.NoWeightDecay {
@@ -220,6 +228,12 @@ func rowStepCalc(order ref.Order, wd ref.WeightDecay) calc {
 	case ref.Recip:
 		p.mul("t", "g", "k")  // g'·k
 		p.mul("t", "lr", "t") // lr·(g'·k)
+	case ref.MulRecip:
+		p.mul("t", "lr", "g") // lr·g'
+		p.mul("t", "t", "k")  // (lr·g')·k
+	case ref.QuotMul:
+		p.div("t", "g", "k")  // g'/k
+		p.mul("t", "lr", "t") // lr·(g'/k), the bits of (g'/k)·lr
 	}
 	if wd == ref.NoWeightDecay {
 		p.new("x")
@@ -231,7 +245,8 @@ func rowStepCalc(order ref.Order, wd ref.WeightDecay) calc {
 }
 
 // rowStepFormula is the step rowStepCalc subtracts, for the kernels' docs.
-var rowStepFormula = map[ref.Order]string{ref.DivMul: "k·g'", ref.MulDiv: "(lr·g')/k", ref.Recip: "lr·(g'·k)"}
+var rowStepFormula = map[ref.Order]string{ref.DivMul: "k·g'", ref.MulDiv: "(lr·g')/k", ref.Recip: "lr·(g'·k)",
+	ref.MulRecip: "(lr·g')·k", ref.QuotMul: "(g'/k)·lr"}
 
 // sumSquaresCalc adds g'² of one vector into its partial sums s, lane by lane,
 // as ref.SumSquares does: the gradient, then the square. The sum of the lanes is

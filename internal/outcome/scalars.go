@@ -78,7 +78,7 @@ type BadForm struct {
 
 // BadForms are forms that Validate rejects, each with its reason.
 var BadForms = []BadForm{
-	{ref.Form{Order: 3}, "invalid form: unknown step order 3"},
+	{ref.Form{Order: 5}, "invalid form: unknown step order 5"},
 	{ref.Form{Order: 255, EpsOutside: true}, "invalid form: unknown step order 255"},
 	{ref.Form{WeightDecay: 3}, "invalid form: unknown weight decay kind 3"},
 	{ref.Form{WeightDecay: 200, Order: 7}, "invalid form: unknown step order 7"},

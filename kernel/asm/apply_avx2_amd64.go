@@ -548,7 +548,327 @@ func apply32AVX2HybridOutRecipFusedAccDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX2OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit,
+// apply32AVX2InMulRecip is ref.Apply for the form InMulRecip (ID 48), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InMulRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridInMulRecip is ref.Apply for the form InMulRecip (ID 48), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInMulRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InMulRecipFusedAcc is ref.Apply for the form InMulRecipFusedAcc (ID 50), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InMulRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridInMulRecipFusedAcc is ref.Apply for the form InMulRecipFusedAcc (ID 50), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInMulRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutMulRecip is ref.Apply for the form OutMulRecip (ID 52), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutMulRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridOutMulRecip is ref.Apply for the form OutMulRecip (ID 52), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutMulRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutMulRecipFusedAcc is ref.Apply for the form OutMulRecipFusedAcc (ID 54), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutMulRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridOutMulRecipFusedAcc is ref.Apply for the form OutMulRecipFusedAcc (ID 54), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutMulRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InMulRecipDecay is ref.Apply for the form InMulRecipDecay (ID 56), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InMulRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridInMulRecipDecay is ref.Apply for the form InMulRecipDecay (ID 56), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInMulRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InMulRecipFusedAccDecay is ref.Apply for the form InMulRecipFusedAccDecay (ID 58), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InMulRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridInMulRecipFusedAccDecay is ref.Apply for the form InMulRecipFusedAccDecay (ID 58), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInMulRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutMulRecipDecay is ref.Apply for the form OutMulRecipDecay (ID 60), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutMulRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridOutMulRecipDecay is ref.Apply for the form OutMulRecipDecay (ID 60), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutMulRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutMulRecipFusedAccDecay is ref.Apply for the form OutMulRecipFusedAccDecay (ID 62), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutMulRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridOutMulRecipFusedAccDecay is ref.Apply for the form OutMulRecipFusedAccDecay (ID 62), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutMulRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InQuotMul is ref.Apply for the form InQuotMul (ID 64), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InQuotMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridInQuotMul is ref.Apply for the form InQuotMul (ID 64), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInQuotMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InQuotMulFusedAcc is ref.Apply for the form InQuotMulFusedAcc (ID 66), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InQuotMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridInQuotMulFusedAcc is ref.Apply for the form InQuotMulFusedAcc (ID 66), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInQuotMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutQuotMul is ref.Apply for the form OutQuotMul (ID 68), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutQuotMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridOutQuotMul is ref.Apply for the form OutQuotMul (ID 68), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutQuotMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutQuotMulFusedAcc is ref.Apply for the form OutQuotMulFusedAcc (ID 70), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutQuotMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridOutQuotMulFusedAcc is ref.Apply for the form OutQuotMulFusedAcc (ID 70), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutQuotMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InQuotMulDecay is ref.Apply for the form InQuotMulDecay (ID 72), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InQuotMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridInQuotMulDecay is ref.Apply for the form InQuotMulDecay (ID 72), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInQuotMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InQuotMulFusedAccDecay is ref.Apply for the form InQuotMulFusedAccDecay (ID 74), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InQuotMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridInQuotMulFusedAccDecay is ref.Apply for the form InQuotMulFusedAccDecay (ID 74), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridInQuotMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutQuotMulDecay is ref.Apply for the form OutQuotMulDecay (ID 76), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutQuotMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridOutQuotMulDecay is ref.Apply for the form OutQuotMulDecay (ID 76), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutQuotMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutQuotMulFusedAccDecay is ref.Apply for the form OutQuotMulFusedAccDecay (ID 78), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutQuotMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2HybridOutQuotMulFusedAccDecay is ref.Apply for the form OutQuotMulFusedAccDecay (ID 78), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration, split "hfhh": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX2HybridOutQuotMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 80), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -556,7 +876,7 @@ func apply32AVX2OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// apply32AVX2InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 82), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -564,7 +884,7 @@ func apply32AVX2InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit,
+// apply32AVX2OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 84), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -572,7 +892,7 @@ func apply32AVX2InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// apply32AVX2OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 86), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -580,7 +900,7 @@ func apply32AVX2OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX2OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// apply32AVX2InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 88), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -588,7 +908,7 @@ func apply32AVX2OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// apply32AVX2InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 90), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -596,7 +916,7 @@ func apply32AVX2InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// apply32AVX2OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 92), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -604,7 +924,7 @@ func apply32AVX2InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// apply32AVX2OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 94), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -612,7 +932,7 @@ func apply32AVX2OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX2OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit,
+// apply32AVX2InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 96), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -620,7 +940,7 @@ func apply32AVX2OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX2InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// apply32AVX2InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 98), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -628,7 +948,7 @@ func apply32AVX2InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit,
+// apply32AVX2OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 100), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -636,7 +956,7 @@ func apply32AVX2InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// apply32AVX2OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 102), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -644,7 +964,7 @@ func apply32AVX2OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX2OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// apply32AVX2InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 104), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -652,7 +972,7 @@ func apply32AVX2OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// apply32AVX2InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 106), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -660,7 +980,7 @@ func apply32AVX2InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// apply32AVX2OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 108), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -668,7 +988,7 @@ func apply32AVX2InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// apply32AVX2OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 110), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -676,7 +996,7 @@ func apply32AVX2OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX2OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit,
+// apply32AVX2InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 112), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -684,7 +1004,7 @@ func apply32AVX2OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX2InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit,
+// apply32AVX2InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 113), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -692,7 +1012,7 @@ func apply32AVX2InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, 
 //go:noescape
 func apply32AVX2InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// apply32AVX2InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 114), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -700,7 +1020,7 @@ func apply32AVX2InRecipWdAddGuard(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX2InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// apply32AVX2InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 115), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -708,7 +1028,7 @@ func apply32AVX2InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX2InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit,
+// apply32AVX2OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 116), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -716,7 +1036,7 @@ func apply32AVX2InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX2OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// apply32AVX2OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 117), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -724,7 +1044,7 @@ func apply32AVX2OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// apply32AVX2OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 118), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -732,7 +1052,7 @@ func apply32AVX2OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// apply32AVX2OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 119), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -740,7 +1060,7 @@ func apply32AVX2OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit,
+// apply32AVX2InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 120), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -748,7 +1068,7 @@ func apply32AVX2OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// apply32AVX2InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 121), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -756,7 +1076,7 @@ func apply32AVX2InRecipWdAddDecay(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX2InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// apply32AVX2InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 122), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -764,7 +1084,7 @@ func apply32AVX2InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// apply32AVX2InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 123), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -772,7 +1092,7 @@ func apply32AVX2InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX2InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// apply32AVX2OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 124), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -780,7 +1100,7 @@ func apply32AVX2InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []flo
 //go:noescape
 func apply32AVX2OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// apply32AVX2OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 125), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -788,7 +1108,7 @@ func apply32AVX2OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// apply32AVX2OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 126), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -796,7 +1116,7 @@ func apply32AVX2OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX2OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// apply32AVX2OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 127), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -804,7 +1124,135 @@ func apply32AVX2OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit,
+// apply32AVX2InMulRecipWdAdd is ref.Apply for the form InMulRecipWdAdd (ID 128), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InMulRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InMulRecipWdAddFusedAcc is ref.Apply for the form InMulRecipWdAddFusedAcc (ID 130), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InMulRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutMulRecipWdAdd is ref.Apply for the form OutMulRecipWdAdd (ID 132), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutMulRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutMulRecipWdAddFusedAcc is ref.Apply for the form OutMulRecipWdAddFusedAcc (ID 134), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutMulRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InMulRecipWdAddDecay is ref.Apply for the form InMulRecipWdAddDecay (ID 136), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InMulRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InMulRecipWdAddFusedAccDecay is ref.Apply for the form InMulRecipWdAddFusedAccDecay (ID 138), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InMulRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutMulRecipWdAddDecay is ref.Apply for the form OutMulRecipWdAddDecay (ID 140), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutMulRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutMulRecipWdAddFusedAccDecay is ref.Apply for the form OutMulRecipWdAddFusedAccDecay (ID 142), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutMulRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InQuotMulWdAdd is ref.Apply for the form InQuotMulWdAdd (ID 144), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InQuotMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InQuotMulWdAddFusedAcc is ref.Apply for the form InQuotMulWdAddFusedAcc (ID 146), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InQuotMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutQuotMulWdAdd is ref.Apply for the form OutQuotMulWdAdd (ID 148), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutQuotMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutQuotMulWdAddFusedAcc is ref.Apply for the form OutQuotMulWdAddFusedAcc (ID 150), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutQuotMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InQuotMulWdAddDecay is ref.Apply for the form InQuotMulWdAddDecay (ID 152), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InQuotMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InQuotMulWdAddFusedAccDecay is ref.Apply for the form InQuotMulWdAddFusedAccDecay (ID 154), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InQuotMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutQuotMulWdAddDecay is ref.Apply for the form OutQuotMulWdAddDecay (ID 156), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutQuotMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutQuotMulWdAddFusedAccDecay is ref.Apply for the form OutQuotMulWdAddFusedAccDecay (ID 158), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutQuotMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 160), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -812,7 +1260,7 @@ func apply32AVX2OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []fl
 //go:noescape
 func apply32AVX2InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// apply32AVX2InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 162), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -820,7 +1268,7 @@ func apply32AVX2InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit,
+// apply32AVX2OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 164), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -828,7 +1276,7 @@ func apply32AVX2InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// apply32AVX2OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 166), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -836,7 +1284,7 @@ func apply32AVX2OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX2OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// apply32AVX2InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 168), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -844,7 +1292,7 @@ func apply32AVX2OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// apply32AVX2InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 170), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -852,7 +1300,7 @@ func apply32AVX2InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// apply32AVX2OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 172), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -860,7 +1308,7 @@ func apply32AVX2InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// apply32AVX2OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 174), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -868,7 +1316,7 @@ func apply32AVX2OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX2OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit,
+// apply32AVX2InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 176), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -876,7 +1324,7 @@ func apply32AVX2OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX2InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// apply32AVX2InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 178), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -884,7 +1332,7 @@ func apply32AVX2InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit,
+// apply32AVX2OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 180), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -892,7 +1340,7 @@ func apply32AVX2InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// apply32AVX2OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 182), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -900,7 +1348,7 @@ func apply32AVX2OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX2OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// apply32AVX2InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 184), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -908,7 +1356,7 @@ func apply32AVX2OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// apply32AVX2InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 186), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -916,7 +1364,7 @@ func apply32AVX2InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// apply32AVX2OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 188), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -924,7 +1372,7 @@ func apply32AVX2InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// apply32AVX2OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 190), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -932,7 +1380,7 @@ func apply32AVX2OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX2OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit,
+// apply32AVX2InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 192), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -940,7 +1388,7 @@ func apply32AVX2OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX2InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// apply32AVX2InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 193), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -948,7 +1396,7 @@ func apply32AVX2InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, 
 //go:noescape
 func apply32AVX2InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// apply32AVX2InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 194), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -956,7 +1404,7 @@ func apply32AVX2InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX2InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// apply32AVX2InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 195), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -964,7 +1412,7 @@ func apply32AVX2InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX2InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit,
+// apply32AVX2OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 196), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -972,7 +1420,7 @@ func apply32AVX2InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX2OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// apply32AVX2OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 197), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -980,7 +1428,7 @@ func apply32AVX2OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32,
 //go:noescape
 func apply32AVX2OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// apply32AVX2OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 198), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -988,7 +1436,7 @@ func apply32AVX2OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// apply32AVX2OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 199), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -996,7 +1444,7 @@ func apply32AVX2OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX2OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit,
+// apply32AVX2InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 200), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1004,7 +1452,7 @@ func apply32AVX2OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX2InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// apply32AVX2InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 201), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1012,7 +1460,7 @@ func apply32AVX2InRecipWdFMADecay(x []float32, s []float32, g []float32, lr floa
 //go:noescape
 func apply32AVX2InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// apply32AVX2InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 202), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1020,7 +1468,7 @@ func apply32AVX2InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX2InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// apply32AVX2InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 203), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1028,7 +1476,7 @@ func apply32AVX2InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX2InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// apply32AVX2OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 204), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1036,7 +1484,7 @@ func apply32AVX2InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []flo
 //go:noescape
 func apply32AVX2OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// apply32AVX2OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 205), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1044,7 +1492,7 @@ func apply32AVX2OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr flo
 //go:noescape
 func apply32AVX2OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// apply32AVX2OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 206), bit for bit,
 // with 8 float32 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1052,13 +1500,141 @@ func apply32AVX2OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX2OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX2OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// apply32AVX2OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 207), bit for bit,
 // with 8 float32 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
 func apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InMulRecipWdFMA is ref.Apply for the form InMulRecipWdFMA (ID 208), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InMulRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InMulRecipWdFMAFusedAcc is ref.Apply for the form InMulRecipWdFMAFusedAcc (ID 210), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InMulRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutMulRecipWdFMA is ref.Apply for the form OutMulRecipWdFMA (ID 212), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutMulRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutMulRecipWdFMAFusedAcc is ref.Apply for the form OutMulRecipWdFMAFusedAcc (ID 214), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutMulRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InMulRecipWdFMADecay is ref.Apply for the form InMulRecipWdFMADecay (ID 216), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InMulRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InMulRecipWdFMAFusedAccDecay is ref.Apply for the form InMulRecipWdFMAFusedAccDecay (ID 218), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InMulRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutMulRecipWdFMADecay is ref.Apply for the form OutMulRecipWdFMADecay (ID 220), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutMulRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutMulRecipWdFMAFusedAccDecay is ref.Apply for the form OutMulRecipWdFMAFusedAccDecay (ID 222), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutMulRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InQuotMulWdFMA is ref.Apply for the form InQuotMulWdFMA (ID 224), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InQuotMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InQuotMulWdFMAFusedAcc is ref.Apply for the form InQuotMulWdFMAFusedAcc (ID 226), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InQuotMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutQuotMulWdFMA is ref.Apply for the form OutQuotMulWdFMA (ID 228), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutQuotMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutQuotMulWdFMAFusedAcc is ref.Apply for the form OutQuotMulWdFMAFusedAcc (ID 230), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutQuotMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InQuotMulWdFMADecay is ref.Apply for the form InQuotMulWdFMADecay (ID 232), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InQuotMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2InQuotMulWdFMAFusedAccDecay is ref.Apply for the form InQuotMulWdFMAFusedAccDecay (ID 234), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2InQuotMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutQuotMulWdFMADecay is ref.Apply for the form OutQuotMulWdFMADecay (ID 236), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutQuotMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX2OutQuotMulWdFMAFusedAccDecay is ref.Apply for the form OutQuotMulWdFMAFusedAccDecay (ID 238), bit for bit,
+// with 8 float32 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX2OutQuotMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // Traffic32AVX2 has the memory traffic of the Apply32AVX2 kernels with trivial
 // math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use
@@ -1323,7 +1899,135 @@ func apply64AVX2OutRecipFusedAccDecay(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit,
+// apply64AVX2InMulRecip is ref.Apply for the form InMulRecip (ID 48), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InMulRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InMulRecipFusedAcc is ref.Apply for the form InMulRecipFusedAcc (ID 50), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InMulRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutMulRecip is ref.Apply for the form OutMulRecip (ID 52), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutMulRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutMulRecipFusedAcc is ref.Apply for the form OutMulRecipFusedAcc (ID 54), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutMulRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InMulRecipDecay is ref.Apply for the form InMulRecipDecay (ID 56), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InMulRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InMulRecipFusedAccDecay is ref.Apply for the form InMulRecipFusedAccDecay (ID 58), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InMulRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutMulRecipDecay is ref.Apply for the form OutMulRecipDecay (ID 60), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutMulRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutMulRecipFusedAccDecay is ref.Apply for the form OutMulRecipFusedAccDecay (ID 62), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutMulRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InQuotMul is ref.Apply for the form InQuotMul (ID 64), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InQuotMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InQuotMulFusedAcc is ref.Apply for the form InQuotMulFusedAcc (ID 66), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InQuotMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutQuotMul is ref.Apply for the form OutQuotMul (ID 68), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutQuotMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutQuotMulFusedAcc is ref.Apply for the form OutQuotMulFusedAcc (ID 70), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutQuotMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InQuotMulDecay is ref.Apply for the form InQuotMulDecay (ID 72), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InQuotMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InQuotMulFusedAccDecay is ref.Apply for the form InQuotMulFusedAccDecay (ID 74), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InQuotMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutQuotMulDecay is ref.Apply for the form OutQuotMulDecay (ID 76), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutQuotMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutQuotMulFusedAccDecay is ref.Apply for the form OutQuotMulFusedAccDecay (ID 78), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutQuotMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 80), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1331,7 +2035,7 @@ func apply64AVX2OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// apply64AVX2InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 82), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1339,7 +2043,7 @@ func apply64AVX2InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit,
+// apply64AVX2OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 84), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1347,7 +2051,7 @@ func apply64AVX2InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// apply64AVX2OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 86), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1355,7 +2059,7 @@ func apply64AVX2OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX2OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// apply64AVX2InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 88), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1363,7 +2067,7 @@ func apply64AVX2OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX2InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// apply64AVX2InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 90), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1371,7 +2075,7 @@ func apply64AVX2InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// apply64AVX2OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 92), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1379,7 +2083,7 @@ func apply64AVX2InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// apply64AVX2OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 94), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1387,7 +2091,7 @@ func apply64AVX2OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX2OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit,
+// apply64AVX2InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 96), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1395,7 +2099,7 @@ func apply64AVX2OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX2InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// apply64AVX2InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 98), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1403,7 +2107,7 @@ func apply64AVX2InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit,
+// apply64AVX2OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 100), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1411,7 +2115,7 @@ func apply64AVX2InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// apply64AVX2OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 102), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1419,7 +2123,7 @@ func apply64AVX2OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX2OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// apply64AVX2InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 104), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1427,7 +2131,7 @@ func apply64AVX2OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX2InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// apply64AVX2InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 106), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1435,7 +2139,7 @@ func apply64AVX2InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// apply64AVX2OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 108), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1443,7 +2147,7 @@ func apply64AVX2InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// apply64AVX2OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 110), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1451,7 +2155,7 @@ func apply64AVX2OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX2OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit,
+// apply64AVX2InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 112), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1459,7 +2163,7 @@ func apply64AVX2OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX2InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit,
+// apply64AVX2InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 113), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1467,7 +2171,7 @@ func apply64AVX2InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, 
 //go:noescape
 func apply64AVX2InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// apply64AVX2InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 114), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1475,7 +2179,7 @@ func apply64AVX2InRecipWdAddGuard(x []float64, s []float64, g []float64, lr floa
 //go:noescape
 func apply64AVX2InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// apply64AVX2InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 115), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1483,7 +2187,7 @@ func apply64AVX2InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX2InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit,
+// apply64AVX2OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 116), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1491,7 +2195,7 @@ func apply64AVX2InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX2OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// apply64AVX2OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 117), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1499,7 +2203,7 @@ func apply64AVX2OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// apply64AVX2OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 118), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1507,7 +2211,7 @@ func apply64AVX2OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// apply64AVX2OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 119), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1515,7 +2219,7 @@ func apply64AVX2OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit,
+// apply64AVX2InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 120), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1523,7 +2227,7 @@ func apply64AVX2OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// apply64AVX2InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 121), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1531,7 +2235,7 @@ func apply64AVX2InRecipWdAddDecay(x []float64, s []float64, g []float64, lr floa
 //go:noescape
 func apply64AVX2InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// apply64AVX2InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 122), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1539,7 +2243,7 @@ func apply64AVX2InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX2InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// apply64AVX2InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 123), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1547,7 +2251,7 @@ func apply64AVX2InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX2InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// apply64AVX2OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 124), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1555,7 +2259,7 @@ func apply64AVX2InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []flo
 //go:noescape
 func apply64AVX2OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// apply64AVX2OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 125), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1563,7 +2267,7 @@ func apply64AVX2OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// apply64AVX2OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 126), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1571,7 +2275,7 @@ func apply64AVX2OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX2OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// apply64AVX2OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 127), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1579,7 +2283,135 @@ func apply64AVX2OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit,
+// apply64AVX2InMulRecipWdAdd is ref.Apply for the form InMulRecipWdAdd (ID 128), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InMulRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InMulRecipWdAddFusedAcc is ref.Apply for the form InMulRecipWdAddFusedAcc (ID 130), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InMulRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutMulRecipWdAdd is ref.Apply for the form OutMulRecipWdAdd (ID 132), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutMulRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutMulRecipWdAddFusedAcc is ref.Apply for the form OutMulRecipWdAddFusedAcc (ID 134), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutMulRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InMulRecipWdAddDecay is ref.Apply for the form InMulRecipWdAddDecay (ID 136), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InMulRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InMulRecipWdAddFusedAccDecay is ref.Apply for the form InMulRecipWdAddFusedAccDecay (ID 138), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InMulRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutMulRecipWdAddDecay is ref.Apply for the form OutMulRecipWdAddDecay (ID 140), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutMulRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutMulRecipWdAddFusedAccDecay is ref.Apply for the form OutMulRecipWdAddFusedAccDecay (ID 142), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutMulRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InQuotMulWdAdd is ref.Apply for the form InQuotMulWdAdd (ID 144), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InQuotMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InQuotMulWdAddFusedAcc is ref.Apply for the form InQuotMulWdAddFusedAcc (ID 146), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InQuotMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutQuotMulWdAdd is ref.Apply for the form OutQuotMulWdAdd (ID 148), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutQuotMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutQuotMulWdAddFusedAcc is ref.Apply for the form OutQuotMulWdAddFusedAcc (ID 150), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutQuotMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InQuotMulWdAddDecay is ref.Apply for the form InQuotMulWdAddDecay (ID 152), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InQuotMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InQuotMulWdAddFusedAccDecay is ref.Apply for the form InQuotMulWdAddFusedAccDecay (ID 154), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InQuotMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutQuotMulWdAddDecay is ref.Apply for the form OutQuotMulWdAddDecay (ID 156), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutQuotMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutQuotMulWdAddFusedAccDecay is ref.Apply for the form OutQuotMulWdAddFusedAccDecay (ID 158), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutQuotMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 160), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1587,7 +2419,7 @@ func apply64AVX2OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []fl
 //go:noescape
 func apply64AVX2InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// apply64AVX2InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 162), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1595,7 +2427,7 @@ func apply64AVX2InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit,
+// apply64AVX2OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 164), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1603,7 +2435,7 @@ func apply64AVX2InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// apply64AVX2OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 166), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1611,7 +2443,7 @@ func apply64AVX2OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX2OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// apply64AVX2InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 168), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1619,7 +2451,7 @@ func apply64AVX2OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX2InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// apply64AVX2InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 170), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1627,7 +2459,7 @@ func apply64AVX2InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// apply64AVX2OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 172), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1635,7 +2467,7 @@ func apply64AVX2InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// apply64AVX2OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 174), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1643,7 +2475,7 @@ func apply64AVX2OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX2OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit,
+// apply64AVX2InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 176), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1651,7 +2483,7 @@ func apply64AVX2OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX2InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// apply64AVX2InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 178), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1659,7 +2491,7 @@ func apply64AVX2InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit,
+// apply64AVX2OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 180), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1667,7 +2499,7 @@ func apply64AVX2InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// apply64AVX2OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 182), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1675,7 +2507,7 @@ func apply64AVX2OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX2OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// apply64AVX2InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 184), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1683,7 +2515,7 @@ func apply64AVX2OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX2InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// apply64AVX2InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 186), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1691,7 +2523,7 @@ func apply64AVX2InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// apply64AVX2OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 188), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1699,7 +2531,7 @@ func apply64AVX2InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// apply64AVX2OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 190), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1707,7 +2539,7 @@ func apply64AVX2OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX2OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit,
+// apply64AVX2InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 192), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1715,7 +2547,7 @@ func apply64AVX2OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX2InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// apply64AVX2InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 193), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1723,7 +2555,7 @@ func apply64AVX2InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, 
 //go:noescape
 func apply64AVX2InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// apply64AVX2InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 194), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1731,7 +2563,7 @@ func apply64AVX2InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr floa
 //go:noescape
 func apply64AVX2InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// apply64AVX2InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 195), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1739,7 +2571,7 @@ func apply64AVX2InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX2InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit,
+// apply64AVX2OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 196), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1747,7 +2579,7 @@ func apply64AVX2InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX2OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// apply64AVX2OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 197), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1755,7 +2587,7 @@ func apply64AVX2OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64,
 //go:noescape
 func apply64AVX2OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// apply64AVX2OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 198), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1763,7 +2595,7 @@ func apply64AVX2OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// apply64AVX2OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 199), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1771,7 +2603,7 @@ func apply64AVX2OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX2OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit,
+// apply64AVX2InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 200), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1779,7 +2611,7 @@ func apply64AVX2OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX2InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// apply64AVX2InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 201), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1787,7 +2619,7 @@ func apply64AVX2InRecipWdFMADecay(x []float64, s []float64, g []float64, lr floa
 //go:noescape
 func apply64AVX2InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// apply64AVX2InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 202), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1795,7 +2627,7 @@ func apply64AVX2InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX2InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// apply64AVX2InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 203), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1803,7 +2635,7 @@ func apply64AVX2InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX2InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// apply64AVX2OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 204), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1811,7 +2643,7 @@ func apply64AVX2InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []flo
 //go:noescape
 func apply64AVX2OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// apply64AVX2OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 205), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1819,7 +2651,7 @@ func apply64AVX2OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr flo
 //go:noescape
 func apply64AVX2OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// apply64AVX2OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 206), bit for bit,
 // with 4 float64 lanes per vector and 4 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1827,13 +2659,141 @@ func apply64AVX2OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX2OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX2OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// apply64AVX2OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 207), bit for bit,
 // with 4 float64 lanes per vector and 3 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
 //
 //go:noescape
 func apply64AVX2OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InMulRecipWdFMA is ref.Apply for the form InMulRecipWdFMA (ID 208), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InMulRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InMulRecipWdFMAFusedAcc is ref.Apply for the form InMulRecipWdFMAFusedAcc (ID 210), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InMulRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutMulRecipWdFMA is ref.Apply for the form OutMulRecipWdFMA (ID 212), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutMulRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutMulRecipWdFMAFusedAcc is ref.Apply for the form OutMulRecipWdFMAFusedAcc (ID 214), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutMulRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InMulRecipWdFMADecay is ref.Apply for the form InMulRecipWdFMADecay (ID 216), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InMulRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InMulRecipWdFMAFusedAccDecay is ref.Apply for the form InMulRecipWdFMAFusedAccDecay (ID 218), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InMulRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutMulRecipWdFMADecay is ref.Apply for the form OutMulRecipWdFMADecay (ID 220), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutMulRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutMulRecipWdFMAFusedAccDecay is ref.Apply for the form OutMulRecipWdFMAFusedAccDecay (ID 222), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutMulRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InQuotMulWdFMA is ref.Apply for the form InQuotMulWdFMA (ID 224), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InQuotMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InQuotMulWdFMAFusedAcc is ref.Apply for the form InQuotMulWdFMAFusedAcc (ID 226), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InQuotMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutQuotMulWdFMA is ref.Apply for the form OutQuotMulWdFMA (ID 228), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutQuotMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutQuotMulWdFMAFusedAcc is ref.Apply for the form OutQuotMulWdFMAFusedAcc (ID 230), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutQuotMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InQuotMulWdFMADecay is ref.Apply for the form InQuotMulWdFMADecay (ID 232), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InQuotMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2InQuotMulWdFMAFusedAccDecay is ref.Apply for the form InQuotMulWdFMAFusedAccDecay (ID 234), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2InQuotMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutQuotMulWdFMADecay is ref.Apply for the form OutQuotMulWdFMADecay (ID 236), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutQuotMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX2OutQuotMulWdFMAFusedAccDecay is ref.Apply for the form OutQuotMulWdFMAFusedAccDecay (ID 238), bit for bit,
+// with 4 float64 lanes per vector and 4 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX2OutQuotMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // Traffic64AVX2 has the memory traffic of the Apply64AVX2 kernels with trivial
 // math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use

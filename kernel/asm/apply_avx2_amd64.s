@@ -9012,6 +9012,5162 @@ apply32AVX2OutRecipFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2InMulRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2InMulRecip(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2InMulRecip_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulRecip_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulRecip_near:
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  Y4, Y4, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y6
+	VMOVUPS 64(CX), Y7
+	VMULPS  Y6, Y6, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS Y7, 64(CX)
+	VMOVUPS 96(DX), Y8
+	VMOVUPS 96(CX), Y9
+	VMULPS  Y8, Y8, Y10
+	VADDPS  Y10, Y9, Y9
+	VMOVUPS Y9, 96(CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y7, Y7
+	VSQRTPS Y7, Y7
+	VADDPS  (SP), Y9, Y9
+	VSQRTPS Y9, Y9
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y4, Y2
+	VDIVPS  Y5, Y1, Y5
+	VMULPS  Y2, Y5, Y5
+	VMULPS  Y0, Y6, Y2
+	VDIVPS  Y7, Y1, Y7
+	VMULPS  Y2, Y7, Y7
+	VMULPS  Y0, Y8, Y2
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y2, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y5, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2InMulRecip_block
+
+apply32AVX2InMulRecip_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2InMulRecip_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2InMulRecip_single
+
+apply32AVX2InMulRecip_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2InMulRecip_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y4
+	VSQRTPS    Y4, Y4
+	VMULPS     Y0, Y3, Y0
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+apply32AVX2InMulRecip_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridInMulRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridInMulRecip(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridInMulRecip_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInMulRecip_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInMulRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInMulRecip_near:
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VMULPS       Y2, Y2, Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VMULPS       Y4, Y4, Y6
+	VADDPS       Y6, Y5, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VMULPS       Y6, Y6, Y8
+	VADDPS       Y8, Y7, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VMULPS       Y8, Y8, Y10
+	VADDPS       Y10, Y9, Y9
+	VMOVUPS      Y9, 96(CX)
+	VADDPS       (SP), Y3, Y3
+	VSQRTPS      Y3, Y3
+	VMULPS       Y0, Y2, Y2
+	VDIVPS       Y3, Y1, Y3
+	VADDPS       (SP), Y5, Y5
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VADDPS       (SP), Y7, Y7
+	VSQRTPS      Y7, Y7
+	VMULPS       Y0, Y6, Y6
+	VDIVPS       Y7, Y1, Y7
+	VADDPS       (SP), Y9, Y9
+	VSQRTPS      Y9, Y9
+	VMULPS       Y0, Y8, Y8
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VMULPS       Y0, Y4, Y11
+	VRCPPS       Y10, Y12
+	VMOVUPS      hybridconsts<>+32(SB), Y13
+	VFNMADD231PS Y12, Y10, Y13
+	VFMADD213PS  Y12, Y13, Y12
+	VMOVAPS      Y12, Y13
+	VMOVUPS      Y1, Y14
+	VFMSUB231PS  Y13, Y10, Y14
+	VFNMADD231PS Y12, Y14, Y13
+	VMOVUPS      Y1, Y12
+	VFMSUB231PS  Y13, Y10, Y12
+	VPADDD       hybridconsts<>+64(SB), Y13, Y14
+	VPSUBD       hybridconsts<>+64(SB), Y13, Y15
+	VFMSUB213PS  Y1, Y10, Y14
+	VFMSUB213PS  Y1, Y10, Y15
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VPAND        hybridconsts<>+224(SB), Y15, Y15
+	VCMPPS       $0x11, Y12, Y14, Y14
+	VCMPPS       $0x11, Y12, Y15, Y15
+	VPSUBD       Y14, Y13, Y13
+	VPADDD       Y15, Y13, Y13
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y12
+	VPCMPGTD     Y5, Y12, Y12
+	VPAND        Y12, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridInMulRecip_hw0
+
+apply32AVX2HybridInMulRecip_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y11, Y13, Y13
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y13, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInMulRecip_block
+
+apply32AVX2HybridInMulRecip_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridInMulRecip_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridInMulRecip_single
+
+apply32AVX2HybridInMulRecip_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridInMulRecip_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y4
+	VSQRTPS    Y4, Y4
+	VMULPS     Y0, Y3, Y0
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+apply32AVX2HybridInMulRecip_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInMulRecip_hw0:
+	VSQRTPS Y5, Y10
+	VMULPS  Y0, Y4, Y4
+	VDIVPS  Y10, Y1, Y13
+	JMP     apply32AVX2HybridInMulRecip_hw0_back
+
+// func apply32AVX2InMulRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InMulRecipFusedAcc(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2InMulRecipFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulRecipFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulRecipFusedAcc_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y6
+	VMOVUPS     64(CX), Y7
+	VFMADD231PS Y6, Y6, Y7
+	VMOVUPS     Y7, 64(CX)
+	VMOVUPS     96(DX), Y8
+	VMOVUPS     96(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y7, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y4, Y2
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y6, Y2
+	VDIVPS      Y7, Y1, Y7
+	VMULPS      Y2, Y7, Y7
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     32(AX), Y2
+	VSUBPS      Y5, Y2, Y2
+	VMOVUPS     Y2, 32(AX)
+	VMOVUPS     64(AX), Y2
+	VSUBPS      Y7, Y2, Y2
+	VMOVUPS     Y2, 64(AX)
+	VMOVUPS     96(AX), Y2
+	VSUBPS      Y9, Y2, Y2
+	VMOVUPS     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InMulRecipFusedAcc_block
+
+apply32AVX2InMulRecipFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InMulRecipFusedAcc_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InMulRecipFusedAcc_single
+
+apply32AVX2InMulRecipFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InMulRecipFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+apply32AVX2InMulRecipFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridInMulRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridInMulRecipFusedAcc(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridInMulRecipFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInMulRecipFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInMulRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInMulRecipFusedAcc_near:
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y2, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VFMADD231PS  Y4, Y4, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VFMADD231PS  Y6, Y6, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VFMADD231PS  Y8, Y8, Y9
+	VMOVUPS      Y9, 96(CX)
+	VADDPS       (SP), Y3, Y3
+	VSQRTPS      Y3, Y3
+	VMULPS       Y0, Y2, Y2
+	VDIVPS       Y3, Y1, Y3
+	VADDPS       (SP), Y5, Y5
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VADDPS       (SP), Y7, Y7
+	VSQRTPS      Y7, Y7
+	VMULPS       Y0, Y6, Y6
+	VDIVPS       Y7, Y1, Y7
+	VADDPS       (SP), Y9, Y9
+	VSQRTPS      Y9, Y9
+	VMULPS       Y0, Y8, Y8
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VMULPS       Y0, Y4, Y11
+	VRCPPS       Y10, Y12
+	VMOVUPS      hybridconsts<>+32(SB), Y13
+	VFNMADD231PS Y12, Y10, Y13
+	VFMADD213PS  Y12, Y13, Y12
+	VMOVAPS      Y12, Y13
+	VMOVUPS      Y1, Y14
+	VFMSUB231PS  Y13, Y10, Y14
+	VFNMADD231PS Y12, Y14, Y13
+	VMOVUPS      Y1, Y12
+	VFMSUB231PS  Y13, Y10, Y12
+	VPADDD       hybridconsts<>+64(SB), Y13, Y14
+	VPSUBD       hybridconsts<>+64(SB), Y13, Y15
+	VFMSUB213PS  Y1, Y10, Y14
+	VFMSUB213PS  Y1, Y10, Y15
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VPAND        hybridconsts<>+224(SB), Y15, Y15
+	VCMPPS       $0x11, Y12, Y14, Y14
+	VCMPPS       $0x11, Y12, Y15, Y15
+	VPSUBD       Y14, Y13, Y13
+	VPADDD       Y15, Y13, Y13
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y12
+	VPCMPGTD     Y5, Y12, Y12
+	VPAND        Y12, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridInMulRecipFusedAcc_hw0
+
+apply32AVX2HybridInMulRecipFusedAcc_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y11, Y13, Y13
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y13, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInMulRecipFusedAcc_block
+
+apply32AVX2HybridInMulRecipFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridInMulRecipFusedAcc_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridInMulRecipFusedAcc_single
+
+apply32AVX2HybridInMulRecipFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridInMulRecipFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+apply32AVX2HybridInMulRecipFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInMulRecipFusedAcc_hw0:
+	VSQRTPS Y5, Y10
+	VMULPS  Y0, Y4, Y4
+	VDIVPS  Y10, Y1, Y13
+	JMP     apply32AVX2HybridInMulRecipFusedAcc_hw0_back
+
+// func apply32AVX2OutMulRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2OutMulRecip(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2OutMulRecip_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulRecip_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulRecip_near:
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  Y4, Y4, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y6
+	VMOVUPS 64(CX), Y7
+	VMULPS  Y6, Y6, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS Y7, 64(CX)
+	VMOVUPS 96(DX), Y8
+	VMOVUPS 96(CX), Y9
+	VMULPS  Y8, Y8, Y10
+	VADDPS  Y10, Y9, Y9
+	VMOVUPS Y9, 96(CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y7, Y7
+	VADDPS  (SP), Y7, Y7
+	VSQRTPS Y9, Y9
+	VADDPS  (SP), Y9, Y9
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y4, Y2
+	VDIVPS  Y5, Y1, Y5
+	VMULPS  Y2, Y5, Y5
+	VMULPS  Y0, Y6, Y2
+	VDIVPS  Y7, Y1, Y7
+	VMULPS  Y2, Y7, Y7
+	VMULPS  Y0, Y8, Y2
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y2, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y5, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2OutMulRecip_block
+
+apply32AVX2OutMulRecip_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2OutMulRecip_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2OutMulRecip_single
+
+apply32AVX2OutMulRecip_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2OutMulRecip_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y4
+	VADDPS     (SP), Y4, Y4
+	VMULPS     Y0, Y3, Y0
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+apply32AVX2OutMulRecip_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridOutMulRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridOutMulRecip(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridOutMulRecip_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutMulRecip_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutMulRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutMulRecip_near:
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VMULPS       Y2, Y2, Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VMULPS       Y4, Y4, Y6
+	VADDPS       Y6, Y5, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VMULPS       Y6, Y6, Y8
+	VADDPS       Y8, Y7, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VMULPS       Y8, Y8, Y10
+	VADDPS       Y10, Y9, Y9
+	VMOVUPS      Y9, 96(CX)
+	VSQRTPS      Y3, Y3
+	VADDPS       (SP), Y3, Y3
+	VMULPS       Y0, Y2, Y2
+	VDIVPS       Y3, Y1, Y3
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VSQRTPS      Y7, Y7
+	VADDPS       (SP), Y7, Y7
+	VMULPS       Y0, Y6, Y6
+	VDIVPS       Y7, Y1, Y7
+	VSQRTPS      Y9, Y9
+	VADDPS       (SP), Y9, Y9
+	VMULPS       Y0, Y8, Y8
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y5, Y12, Y12
+	VPANDN       Y10, Y12, Y10
+	VADDPS       (SP), Y10, Y10
+	VMULPS       Y0, Y4, Y11
+	VRCPPS       Y10, Y12
+	VMOVUPS      hybridconsts<>+32(SB), Y13
+	VFNMADD231PS Y12, Y10, Y13
+	VFMADD213PS  Y12, Y13, Y12
+	VMOVAPS      Y12, Y13
+	VMOVUPS      Y1, Y14
+	VFMSUB231PS  Y13, Y10, Y14
+	VFNMADD231PS Y12, Y14, Y13
+	VMOVUPS      Y1, Y12
+	VFMSUB231PS  Y13, Y10, Y12
+	VPADDD       hybridconsts<>+64(SB), Y13, Y14
+	VPSUBD       hybridconsts<>+64(SB), Y13, Y15
+	VFMSUB213PS  Y1, Y10, Y14
+	VFMSUB213PS  Y1, Y10, Y15
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VPAND        hybridconsts<>+224(SB), Y15, Y15
+	VCMPPS       $0x11, Y12, Y14, Y14
+	VCMPPS       $0x11, Y12, Y15, Y15
+	VPSUBD       Y14, Y13, Y13
+	VPADDD       Y15, Y13, Y13
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y12
+	VPCMPGTD     Y5, Y12, Y12
+	VPAND        Y12, Y10, Y10
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y5, Y12, Y12
+	VPOR         Y12, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridOutMulRecip_hw0
+
+apply32AVX2HybridOutMulRecip_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y11, Y13, Y13
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y13, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutMulRecip_block
+
+apply32AVX2HybridOutMulRecip_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridOutMulRecip_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridOutMulRecip_single
+
+apply32AVX2HybridOutMulRecip_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridOutMulRecip_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y4
+	VADDPS     (SP), Y4, Y4
+	VMULPS     Y0, Y3, Y0
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+apply32AVX2HybridOutMulRecip_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutMulRecip_hw0:
+	VSQRTPS Y5, Y10
+	VADDPS  (SP), Y10, Y10
+	VMULPS  Y0, Y4, Y4
+	VDIVPS  Y10, Y1, Y13
+	JMP     apply32AVX2HybridOutMulRecip_hw0_back
+
+// func apply32AVX2OutMulRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutMulRecipFusedAcc(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2OutMulRecipFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulRecipFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulRecipFusedAcc_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y6
+	VMOVUPS     64(CX), Y7
+	VFMADD231PS Y6, Y6, Y7
+	VMOVUPS     Y7, 64(CX)
+	VMOVUPS     96(DX), Y8
+	VMOVUPS     96(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y7, Y7
+	VADDPS      (SP), Y7, Y7
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y4, Y2
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y6, Y2
+	VDIVPS      Y7, Y1, Y7
+	VMULPS      Y2, Y7, Y7
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     32(AX), Y2
+	VSUBPS      Y5, Y2, Y2
+	VMOVUPS     Y2, 32(AX)
+	VMOVUPS     64(AX), Y2
+	VSUBPS      Y7, Y2, Y2
+	VMOVUPS     Y2, 64(AX)
+	VMOVUPS     96(AX), Y2
+	VSUBPS      Y9, Y2, Y2
+	VMOVUPS     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutMulRecipFusedAcc_block
+
+apply32AVX2OutMulRecipFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutMulRecipFusedAcc_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutMulRecipFusedAcc_single
+
+apply32AVX2OutMulRecipFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutMulRecipFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+apply32AVX2OutMulRecipFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridOutMulRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridOutMulRecipFusedAcc(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridOutMulRecipFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutMulRecipFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutMulRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutMulRecipFusedAcc_near:
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y2, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VFMADD231PS  Y4, Y4, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VFMADD231PS  Y6, Y6, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VFMADD231PS  Y8, Y8, Y9
+	VMOVUPS      Y9, 96(CX)
+	VSQRTPS      Y3, Y3
+	VADDPS       (SP), Y3, Y3
+	VMULPS       Y0, Y2, Y2
+	VDIVPS       Y3, Y1, Y3
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VSQRTPS      Y7, Y7
+	VADDPS       (SP), Y7, Y7
+	VMULPS       Y0, Y6, Y6
+	VDIVPS       Y7, Y1, Y7
+	VSQRTPS      Y9, Y9
+	VADDPS       (SP), Y9, Y9
+	VMULPS       Y0, Y8, Y8
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y5, Y12, Y12
+	VPANDN       Y10, Y12, Y10
+	VADDPS       (SP), Y10, Y10
+	VMULPS       Y0, Y4, Y11
+	VRCPPS       Y10, Y12
+	VMOVUPS      hybridconsts<>+32(SB), Y13
+	VFNMADD231PS Y12, Y10, Y13
+	VFMADD213PS  Y12, Y13, Y12
+	VMOVAPS      Y12, Y13
+	VMOVUPS      Y1, Y14
+	VFMSUB231PS  Y13, Y10, Y14
+	VFNMADD231PS Y12, Y14, Y13
+	VMOVUPS      Y1, Y12
+	VFMSUB231PS  Y13, Y10, Y12
+	VPADDD       hybridconsts<>+64(SB), Y13, Y14
+	VPSUBD       hybridconsts<>+64(SB), Y13, Y15
+	VFMSUB213PS  Y1, Y10, Y14
+	VFMSUB213PS  Y1, Y10, Y15
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VPAND        hybridconsts<>+224(SB), Y15, Y15
+	VCMPPS       $0x11, Y12, Y14, Y14
+	VCMPPS       $0x11, Y12, Y15, Y15
+	VPSUBD       Y14, Y13, Y13
+	VPADDD       Y15, Y13, Y13
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y12
+	VPCMPGTD     Y5, Y12, Y12
+	VPAND        Y12, Y10, Y10
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y5, Y12, Y12
+	VPOR         Y12, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridOutMulRecipFusedAcc_hw0
+
+apply32AVX2HybridOutMulRecipFusedAcc_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y11, Y13, Y13
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y13, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutMulRecipFusedAcc_block
+
+apply32AVX2HybridOutMulRecipFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridOutMulRecipFusedAcc_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridOutMulRecipFusedAcc_single
+
+apply32AVX2HybridOutMulRecipFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridOutMulRecipFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+apply32AVX2HybridOutMulRecipFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutMulRecipFusedAcc_hw0:
+	VSQRTPS Y5, Y10
+	VADDPS  (SP), Y10, Y10
+	VMULPS  Y0, Y4, Y4
+	VDIVPS  Y10, Y1, Y13
+	JMP     apply32AVX2HybridOutMulRecipFusedAcc_hw0_back
+
+// func apply32AVX2InMulRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2InMulRecipDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2InMulRecipDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulRecipDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulRecipDecay_near:
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  32(SP), Y5, Y5
+	VMULPS  Y4, Y4, Y6
+	VMULPS  64(SP), Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y6
+	VMOVUPS 64(CX), Y7
+	VMULPS  32(SP), Y7, Y7
+	VMULPS  Y6, Y6, Y8
+	VMULPS  64(SP), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS Y7, 64(CX)
+	VMOVUPS 96(DX), Y8
+	VMOVUPS 96(CX), Y9
+	VMULPS  32(SP), Y9, Y9
+	VMULPS  Y8, Y8, Y10
+	VMULPS  64(SP), Y10, Y10
+	VADDPS  Y10, Y9, Y9
+	VMOVUPS Y9, 96(CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y7, Y7
+	VSQRTPS Y7, Y7
+	VADDPS  (SP), Y9, Y9
+	VSQRTPS Y9, Y9
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y4, Y2
+	VDIVPS  Y5, Y1, Y5
+	VMULPS  Y2, Y5, Y5
+	VMULPS  Y0, Y6, Y2
+	VDIVPS  Y7, Y1, Y7
+	VMULPS  Y2, Y7, Y7
+	VMULPS  Y0, Y8, Y2
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y2, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y5, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2InMulRecipDecay_block
+
+apply32AVX2InMulRecipDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2InMulRecipDecay_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2InMulRecipDecay_single
+
+apply32AVX2InMulRecipDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2InMulRecipDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y4
+	VSQRTPS    Y4, Y4
+	VMULPS     Y0, Y3, Y0
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+apply32AVX2InMulRecipDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridInMulRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridInMulRecipDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridInMulRecipDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInMulRecipDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInMulRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInMulRecipDecay_near:
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VMULPS       32(SP), Y3, Y3
+	VMULPS       Y2, Y2, Y4
+	VMULPS       64(SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VMULPS       32(SP), Y5, Y5
+	VMULPS       Y4, Y4, Y6
+	VMULPS       64(SP), Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VMULPS       32(SP), Y7, Y7
+	VMULPS       Y6, Y6, Y8
+	VMULPS       64(SP), Y8, Y8
+	VADDPS       Y8, Y7, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VMULPS       32(SP), Y9, Y9
+	VMULPS       Y8, Y8, Y10
+	VMULPS       64(SP), Y10, Y10
+	VADDPS       Y10, Y9, Y9
+	VMOVUPS      Y9, 96(CX)
+	VADDPS       (SP), Y3, Y3
+	VSQRTPS      Y3, Y3
+	VMULPS       Y0, Y2, Y2
+	VDIVPS       Y3, Y1, Y3
+	VADDPS       (SP), Y5, Y5
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VADDPS       (SP), Y7, Y7
+	VSQRTPS      Y7, Y7
+	VMULPS       Y0, Y6, Y6
+	VDIVPS       Y7, Y1, Y7
+	VADDPS       (SP), Y9, Y9
+	VSQRTPS      Y9, Y9
+	VMULPS       Y0, Y8, Y8
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VMULPS       Y0, Y4, Y11
+	VRCPPS       Y10, Y12
+	VMOVUPS      hybridconsts<>+32(SB), Y13
+	VFNMADD231PS Y12, Y10, Y13
+	VFMADD213PS  Y12, Y13, Y12
+	VMOVAPS      Y12, Y13
+	VMOVUPS      Y1, Y14
+	VFMSUB231PS  Y13, Y10, Y14
+	VFNMADD231PS Y12, Y14, Y13
+	VMOVUPS      Y1, Y12
+	VFMSUB231PS  Y13, Y10, Y12
+	VPADDD       hybridconsts<>+64(SB), Y13, Y14
+	VPSUBD       hybridconsts<>+64(SB), Y13, Y15
+	VFMSUB213PS  Y1, Y10, Y14
+	VFMSUB213PS  Y1, Y10, Y15
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VPAND        hybridconsts<>+224(SB), Y15, Y15
+	VCMPPS       $0x11, Y12, Y14, Y14
+	VCMPPS       $0x11, Y12, Y15, Y15
+	VPSUBD       Y14, Y13, Y13
+	VPADDD       Y15, Y13, Y13
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y12
+	VPCMPGTD     Y5, Y12, Y12
+	VPAND        Y12, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridInMulRecipDecay_hw0
+
+apply32AVX2HybridInMulRecipDecay_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y11, Y13, Y13
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y13, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInMulRecipDecay_block
+
+apply32AVX2HybridInMulRecipDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridInMulRecipDecay_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridInMulRecipDecay_single
+
+apply32AVX2HybridInMulRecipDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridInMulRecipDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y4
+	VSQRTPS    Y4, Y4
+	VMULPS     Y0, Y3, Y0
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+apply32AVX2HybridInMulRecipDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInMulRecipDecay_hw0:
+	VSQRTPS Y5, Y10
+	VMULPS  Y0, Y4, Y4
+	VDIVPS  Y10, Y1, Y13
+	JMP     apply32AVX2HybridInMulRecipDecay_hw0_back
+
+// func apply32AVX2InMulRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InMulRecipFusedAccDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2InMulRecipFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulRecipFusedAccDecay_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y6
+	VFMADD231PS Y4, Y6, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y6
+	VMOVUPS     64(CX), Y7
+	VMULPS      32(SP), Y7, Y7
+	VMULPS      64(SP), Y6, Y8
+	VFMADD231PS Y6, Y8, Y7
+	VMOVUPS     Y7, 64(CX)
+	VMOVUPS     96(DX), Y8
+	VMOVUPS     96(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y10
+	VFMADD231PS Y8, Y10, Y9
+	VMOVUPS     Y9, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y7, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y4, Y2
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y6, Y2
+	VDIVPS      Y7, Y1, Y7
+	VMULPS      Y2, Y7, Y7
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     32(AX), Y2
+	VSUBPS      Y5, Y2, Y2
+	VMOVUPS     Y2, 32(AX)
+	VMOVUPS     64(AX), Y2
+	VSUBPS      Y7, Y2, Y2
+	VMOVUPS     Y2, 64(AX)
+	VMOVUPS     96(AX), Y2
+	VSUBPS      Y9, Y2, Y2
+	VMOVUPS     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InMulRecipFusedAccDecay_block
+
+apply32AVX2InMulRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InMulRecipFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InMulRecipFusedAccDecay_single
+
+apply32AVX2InMulRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InMulRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+apply32AVX2InMulRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridInMulRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridInMulRecipFusedAccDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridInMulRecipFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInMulRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInMulRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInMulRecipFusedAccDecay_near:
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VMULPS       32(SP), Y3, Y3
+	VMULPS       64(SP), Y2, Y4
+	VFMADD231PS  Y2, Y4, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VMULPS       32(SP), Y5, Y5
+	VMULPS       64(SP), Y4, Y6
+	VFMADD231PS  Y4, Y6, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VMULPS       32(SP), Y7, Y7
+	VMULPS       64(SP), Y6, Y8
+	VFMADD231PS  Y6, Y8, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VMULPS       32(SP), Y9, Y9
+	VMULPS       64(SP), Y8, Y10
+	VFMADD231PS  Y8, Y10, Y9
+	VMOVUPS      Y9, 96(CX)
+	VADDPS       (SP), Y3, Y3
+	VSQRTPS      Y3, Y3
+	VMULPS       Y0, Y2, Y2
+	VDIVPS       Y3, Y1, Y3
+	VADDPS       (SP), Y5, Y5
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VADDPS       (SP), Y7, Y7
+	VSQRTPS      Y7, Y7
+	VMULPS       Y0, Y6, Y6
+	VDIVPS       Y7, Y1, Y7
+	VADDPS       (SP), Y9, Y9
+	VSQRTPS      Y9, Y9
+	VMULPS       Y0, Y8, Y8
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VMULPS       Y0, Y4, Y11
+	VRCPPS       Y10, Y12
+	VMOVUPS      hybridconsts<>+32(SB), Y13
+	VFNMADD231PS Y12, Y10, Y13
+	VFMADD213PS  Y12, Y13, Y12
+	VMOVAPS      Y12, Y13
+	VMOVUPS      Y1, Y14
+	VFMSUB231PS  Y13, Y10, Y14
+	VFNMADD231PS Y12, Y14, Y13
+	VMOVUPS      Y1, Y12
+	VFMSUB231PS  Y13, Y10, Y12
+	VPADDD       hybridconsts<>+64(SB), Y13, Y14
+	VPSUBD       hybridconsts<>+64(SB), Y13, Y15
+	VFMSUB213PS  Y1, Y10, Y14
+	VFMSUB213PS  Y1, Y10, Y15
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VPAND        hybridconsts<>+224(SB), Y15, Y15
+	VCMPPS       $0x11, Y12, Y14, Y14
+	VCMPPS       $0x11, Y12, Y15, Y15
+	VPSUBD       Y14, Y13, Y13
+	VPADDD       Y15, Y13, Y13
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y12
+	VPCMPGTD     Y5, Y12, Y12
+	VPAND        Y12, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridInMulRecipFusedAccDecay_hw0
+
+apply32AVX2HybridInMulRecipFusedAccDecay_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y11, Y13, Y13
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y13, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInMulRecipFusedAccDecay_block
+
+apply32AVX2HybridInMulRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridInMulRecipFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridInMulRecipFusedAccDecay_single
+
+apply32AVX2HybridInMulRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridInMulRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+apply32AVX2HybridInMulRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInMulRecipFusedAccDecay_hw0:
+	VSQRTPS Y5, Y10
+	VMULPS  Y0, Y4, Y4
+	VDIVPS  Y10, Y1, Y13
+	JMP     apply32AVX2HybridInMulRecipFusedAccDecay_hw0_back
+
+// func apply32AVX2OutMulRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2OutMulRecipDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2OutMulRecipDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulRecipDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulRecipDecay_near:
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  32(SP), Y5, Y5
+	VMULPS  Y4, Y4, Y6
+	VMULPS  64(SP), Y6, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y6
+	VMOVUPS 64(CX), Y7
+	VMULPS  32(SP), Y7, Y7
+	VMULPS  Y6, Y6, Y8
+	VMULPS  64(SP), Y8, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS Y7, 64(CX)
+	VMOVUPS 96(DX), Y8
+	VMOVUPS 96(CX), Y9
+	VMULPS  32(SP), Y9, Y9
+	VMULPS  Y8, Y8, Y10
+	VMULPS  64(SP), Y10, Y10
+	VADDPS  Y10, Y9, Y9
+	VMOVUPS Y9, 96(CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y7, Y7
+	VADDPS  (SP), Y7, Y7
+	VSQRTPS Y9, Y9
+	VADDPS  (SP), Y9, Y9
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y4, Y2
+	VDIVPS  Y5, Y1, Y5
+	VMULPS  Y2, Y5, Y5
+	VMULPS  Y0, Y6, Y2
+	VDIVPS  Y7, Y1, Y7
+	VMULPS  Y2, Y7, Y7
+	VMULPS  Y0, Y8, Y2
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y2, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y5, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2OutMulRecipDecay_block
+
+apply32AVX2OutMulRecipDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2OutMulRecipDecay_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2OutMulRecipDecay_single
+
+apply32AVX2OutMulRecipDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2OutMulRecipDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y4
+	VADDPS     (SP), Y4, Y4
+	VMULPS     Y0, Y3, Y0
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+apply32AVX2OutMulRecipDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridOutMulRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridOutMulRecipDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridOutMulRecipDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutMulRecipDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutMulRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutMulRecipDecay_near:
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VMULPS       32(SP), Y3, Y3
+	VMULPS       Y2, Y2, Y4
+	VMULPS       64(SP), Y4, Y4
+	VADDPS       Y4, Y3, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VMULPS       32(SP), Y5, Y5
+	VMULPS       Y4, Y4, Y6
+	VMULPS       64(SP), Y6, Y6
+	VADDPS       Y6, Y5, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VMULPS       32(SP), Y7, Y7
+	VMULPS       Y6, Y6, Y8
+	VMULPS       64(SP), Y8, Y8
+	VADDPS       Y8, Y7, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VMULPS       32(SP), Y9, Y9
+	VMULPS       Y8, Y8, Y10
+	VMULPS       64(SP), Y10, Y10
+	VADDPS       Y10, Y9, Y9
+	VMOVUPS      Y9, 96(CX)
+	VSQRTPS      Y3, Y3
+	VADDPS       (SP), Y3, Y3
+	VMULPS       Y0, Y2, Y2
+	VDIVPS       Y3, Y1, Y3
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VSQRTPS      Y7, Y7
+	VADDPS       (SP), Y7, Y7
+	VMULPS       Y0, Y6, Y6
+	VDIVPS       Y7, Y1, Y7
+	VSQRTPS      Y9, Y9
+	VADDPS       (SP), Y9, Y9
+	VMULPS       Y0, Y8, Y8
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y5, Y12, Y12
+	VPANDN       Y10, Y12, Y10
+	VADDPS       (SP), Y10, Y10
+	VMULPS       Y0, Y4, Y11
+	VRCPPS       Y10, Y12
+	VMOVUPS      hybridconsts<>+32(SB), Y13
+	VFNMADD231PS Y12, Y10, Y13
+	VFMADD213PS  Y12, Y13, Y12
+	VMOVAPS      Y12, Y13
+	VMOVUPS      Y1, Y14
+	VFMSUB231PS  Y13, Y10, Y14
+	VFNMADD231PS Y12, Y14, Y13
+	VMOVUPS      Y1, Y12
+	VFMSUB231PS  Y13, Y10, Y12
+	VPADDD       hybridconsts<>+64(SB), Y13, Y14
+	VPSUBD       hybridconsts<>+64(SB), Y13, Y15
+	VFMSUB213PS  Y1, Y10, Y14
+	VFMSUB213PS  Y1, Y10, Y15
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VPAND        hybridconsts<>+224(SB), Y15, Y15
+	VCMPPS       $0x11, Y12, Y14, Y14
+	VCMPPS       $0x11, Y12, Y15, Y15
+	VPSUBD       Y14, Y13, Y13
+	VPADDD       Y15, Y13, Y13
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y12
+	VPCMPGTD     Y5, Y12, Y12
+	VPAND        Y12, Y10, Y10
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y5, Y12, Y12
+	VPOR         Y12, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridOutMulRecipDecay_hw0
+
+apply32AVX2HybridOutMulRecipDecay_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y11, Y13, Y13
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y13, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutMulRecipDecay_block
+
+apply32AVX2HybridOutMulRecipDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridOutMulRecipDecay_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridOutMulRecipDecay_single
+
+apply32AVX2HybridOutMulRecipDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridOutMulRecipDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y4
+	VADDPS     (SP), Y4, Y4
+	VMULPS     Y0, Y3, Y0
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y0, Y4, Y4
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+apply32AVX2HybridOutMulRecipDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutMulRecipDecay_hw0:
+	VSQRTPS Y5, Y10
+	VADDPS  (SP), Y10, Y10
+	VMULPS  Y0, Y4, Y4
+	VDIVPS  Y10, Y1, Y13
+	JMP     apply32AVX2HybridOutMulRecipDecay_hw0_back
+
+// func apply32AVX2OutMulRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutMulRecipFusedAccDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2OutMulRecipFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulRecipFusedAccDecay_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y6
+	VFMADD231PS Y4, Y6, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y6
+	VMOVUPS     64(CX), Y7
+	VMULPS      32(SP), Y7, Y7
+	VMULPS      64(SP), Y6, Y8
+	VFMADD231PS Y6, Y8, Y7
+	VMOVUPS     Y7, 64(CX)
+	VMOVUPS     96(DX), Y8
+	VMOVUPS     96(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y10
+	VFMADD231PS Y8, Y10, Y9
+	VMOVUPS     Y9, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y7, Y7
+	VADDPS      (SP), Y7, Y7
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y4, Y2
+	VDIVPS      Y5, Y1, Y5
+	VMULPS      Y2, Y5, Y5
+	VMULPS      Y0, Y6, Y2
+	VDIVPS      Y7, Y1, Y7
+	VMULPS      Y2, Y7, Y7
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     32(AX), Y2
+	VSUBPS      Y5, Y2, Y2
+	VMOVUPS     Y2, 32(AX)
+	VMOVUPS     64(AX), Y2
+	VSUBPS      Y7, Y2, Y2
+	VMOVUPS     Y2, 64(AX)
+	VMOVUPS     96(AX), Y2
+	VSUBPS      Y9, Y2, Y2
+	VMOVUPS     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutMulRecipFusedAccDecay_block
+
+apply32AVX2OutMulRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutMulRecipFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutMulRecipFusedAccDecay_single
+
+apply32AVX2OutMulRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutMulRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+apply32AVX2OutMulRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridOutMulRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridOutMulRecipFusedAccDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2HybridOutMulRecipFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutMulRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutMulRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutMulRecipFusedAccDecay_near:
+	VMOVUPS      (DX), Y2
+	VMOVUPS      (CX), Y3
+	VMULPS       32(SP), Y3, Y3
+	VMULPS       64(SP), Y2, Y4
+	VFMADD231PS  Y2, Y4, Y3
+	VMOVUPS      Y3, (CX)
+	VMOVUPS      32(DX), Y4
+	VMOVUPS      32(CX), Y5
+	VMULPS       32(SP), Y5, Y5
+	VMULPS       64(SP), Y4, Y6
+	VFMADD231PS  Y4, Y6, Y5
+	VMOVUPS      Y5, 32(CX)
+	VMOVUPS      64(DX), Y6
+	VMOVUPS      64(CX), Y7
+	VMULPS       32(SP), Y7, Y7
+	VMULPS       64(SP), Y6, Y8
+	VFMADD231PS  Y6, Y8, Y7
+	VMOVUPS      Y7, 64(CX)
+	VMOVUPS      96(DX), Y8
+	VMOVUPS      96(CX), Y9
+	VMULPS       32(SP), Y9, Y9
+	VMULPS       64(SP), Y8, Y10
+	VFMADD231PS  Y8, Y10, Y9
+	VMOVUPS      Y9, 96(CX)
+	VSQRTPS      Y3, Y3
+	VADDPS       (SP), Y3, Y3
+	VMULPS       Y0, Y2, Y2
+	VDIVPS       Y3, Y1, Y3
+	VRSQRTPS     Y5, Y11
+	VMULPS       Y11, Y5, Y10
+	VMULPS       hybridconsts<>+0(SB), Y11, Y11
+	VSQRTPS      Y7, Y7
+	VADDPS       (SP), Y7, Y7
+	VMULPS       Y0, Y6, Y6
+	VDIVPS       Y7, Y1, Y7
+	VSQRTPS      Y9, Y9
+	VADDPS       (SP), Y9, Y9
+	VMULPS       Y0, Y8, Y8
+	VDIVPS       Y9, Y1, Y9
+	VMOVUPS      hybridconsts<>+0(SB), Y12
+	VFNMADD231PS Y11, Y10, Y12
+	VFMADD213PS  Y11, Y12, Y11
+	VFMADD213PS  Y10, Y12, Y10
+	VMOVAPS      Y5, Y12
+	VFNMADD231PS Y10, Y10, Y12
+	VFMADD231PS  Y12, Y11, Y10
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y11
+	VPADDD       hybridconsts<>+64(SB), Y10, Y12
+	VFMSUB213PS  Y5, Y10, Y11
+	VFMSUB213PS  Y5, Y10, Y12
+	VPSRLD       $0x1f, Y12, Y12
+	VPADDD       Y12, Y10, Y10
+	VPSRAD       $0x1f, Y11, Y11
+	VPSUBD       hybridconsts<>+64(SB), Y10, Y10
+	VPSUBD       Y11, Y10, Y10
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y5, Y12, Y12
+	VPANDN       Y10, Y12, Y10
+	VADDPS       (SP), Y10, Y10
+	VMULPS       Y0, Y4, Y11
+	VRCPPS       Y10, Y12
+	VMOVUPS      hybridconsts<>+32(SB), Y13
+	VFNMADD231PS Y12, Y10, Y13
+	VFMADD213PS  Y12, Y13, Y12
+	VMOVAPS      Y12, Y13
+	VMOVUPS      Y1, Y14
+	VFMSUB231PS  Y13, Y10, Y14
+	VFNMADD231PS Y12, Y14, Y13
+	VMOVUPS      Y1, Y12
+	VFMSUB231PS  Y13, Y10, Y12
+	VPADDD       hybridconsts<>+64(SB), Y13, Y14
+	VPSUBD       hybridconsts<>+64(SB), Y13, Y15
+	VFMSUB213PS  Y1, Y10, Y14
+	VFMSUB213PS  Y1, Y10, Y15
+	VPAND        hybridconsts<>+224(SB), Y12, Y12
+	VPAND        hybridconsts<>+224(SB), Y14, Y14
+	VPAND        hybridconsts<>+224(SB), Y15, Y15
+	VCMPPS       $0x11, Y12, Y14, Y14
+	VCMPPS       $0x11, Y12, Y15, Y15
+	VPSUBD       Y14, Y13, Y13
+	VPADDD       Y15, Y13, Y13
+	VPCMPGTD     hybridconsts<>+320(SB), Y5, Y10
+	VMOVDQU      hybridconsts<>+352(SB), Y12
+	VPCMPGTD     Y5, Y12, Y12
+	VPAND        Y12, Y10, Y10
+	VPXOR        Y12, Y12, Y12
+	VPCMPEQD     Y5, Y12, Y12
+	VPOR         Y12, Y10, Y10
+	VPTEST       hybridconsts<>+448(SB), Y10
+	JCC          apply32AVX2HybridOutMulRecipFusedAccDecay_hw0
+
+apply32AVX2HybridOutMulRecipFusedAccDecay_hw0_back:
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y11, Y13, Y13
+	VMULPS  Y6, Y7, Y7
+	VMULPS  Y8, Y9, Y9
+	VMOVUPS (AX), Y2
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y2, (AX)
+	VMOVUPS 32(AX), Y2
+	VSUBPS  Y13, Y2, Y2
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS 64(AX), Y2
+	VSUBPS  Y7, Y2, Y2
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS 96(AX), Y2
+	VSUBPS  Y9, Y2, Y2
+	VMOVUPS Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutMulRecipFusedAccDecay_block
+
+apply32AVX2HybridOutMulRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridOutMulRecipFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMOVUPS     (AX), Y2
+	VSUBPS      Y3, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridOutMulRecipFusedAccDecay_single
+
+apply32AVX2HybridOutMulRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridOutMulRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VMASKMOVPS  (AX), Y2, Y0
+	VSUBPS      Y4, Y0, Y0
+	VMASKMOVPS  Y0, Y2, (AX)
+
+apply32AVX2HybridOutMulRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutMulRecipFusedAccDecay_hw0:
+	VSQRTPS Y5, Y10
+	VADDPS  (SP), Y10, Y10
+	VMULPS  Y0, Y4, Y4
+	VDIVPS  Y10, Y1, Y13
+	JMP     apply32AVX2HybridOutMulRecipFusedAccDecay_hw0_back
+
+// func apply32AVX2InQuotMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2InQuotMul(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+
+apply32AVX2InQuotMul_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InQuotMul_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InQuotMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InQuotMul_near:
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y3
+	VMOVUPS 32(CX), Y4
+	VMULPS  Y3, Y3, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS Y4, 32(CX)
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 64(CX), Y6
+	VMULPS  Y5, Y5, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 64(CX)
+	VMOVUPS 96(DX), Y7
+	VMOVUPS 96(CX), Y8
+	VMULPS  Y7, Y7, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, 96(CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y4, Y4
+	VSQRTPS Y4, Y4
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y8, Y8
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y4, Y3, Y4
+	VMULPS  Y0, Y4, Y4
+	VDIVPS  Y6, Y5, Y6
+	VMULPS  Y0, Y6, Y6
+	VDIVPS  Y8, Y7, Y8
+	VMULPS  Y0, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y4, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2InQuotMul_block
+
+apply32AVX2InQuotMul_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2InQuotMul_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2InQuotMul_single
+
+apply32AVX2InQuotMul_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2InQuotMul_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VDIVPS     Y3, Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2InQuotMul_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridInQuotMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridInQuotMul(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+
+apply32AVX2HybridInQuotMul_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInQuotMul_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInQuotMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInQuotMul_near:
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       Y1, Y1, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       Y3, Y3, Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       Y5, Y5, Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       Y7, Y7, Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 96(CX)
+	VADDPS       (SP), Y2, Y2
+	VSQRTPS      Y2, Y2
+	VDIVPS       Y2, Y1, Y2
+	VADDPS       (SP), Y4, Y1
+	VRSQRTPS     Y1, Y9
+	VMULPS       Y9, Y1, Y4
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VADDPS       (SP), Y6, Y6
+	VSQRTPS      Y6, Y6
+	VDIVPS       Y6, Y5, Y6
+	VADDPS       (SP), Y8, Y5
+	VSQRTPS      Y5, Y5
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y4, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y4, Y7, Y4
+	VMOVAPS      Y1, Y7
+	VFNMADD231PS Y4, Y4, Y7
+	VFMADD231PS  Y7, Y9, Y4
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y9
+	VPADDD       hybridconsts<>+64(SB), Y4, Y7
+	VFMSUB213PS  Y1, Y4, Y9
+	VFMSUB213PS  Y1, Y4, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y4
+	VPSUBD       Y9, Y4, Y4
+	VRCPPS       Y4, Y7
+	VMOVUPS      hybridconsts<>+32(SB), Y8
+	VFNMADD231PS Y7, Y4, Y8
+	VFMADD213PS  Y7, Y8, Y7
+	VMULPS       Y3, Y7, Y8
+	VMOVUPS      Y3, Y9
+	VFMSUB231PS  Y8, Y4, Y9
+	VFNMADD231PS Y7, Y9, Y8
+	VMOVUPS      Y3, Y7
+	VFMSUB231PS  Y8, Y4, Y7
+	VPADDD       hybridconsts<>+64(SB), Y8, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y8, Y10
+	VFMSUB213PS  Y3, Y4, Y9
+	VFMSUB213PS  Y3, Y4, Y10
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPAND        hybridconsts<>+224(SB), Y9, Y9
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VCMPPS       $0x11, Y7, Y9, Y9
+	VCMPPS       $0x11, Y7, Y10, Y10
+	VPSUBD       Y9, Y8, Y8
+	VPADDD       Y10, Y8, Y8
+	VPCMPGTD     hybridconsts<>+320(SB), Y1, Y4
+	VMOVDQU      hybridconsts<>+352(SB), Y7
+	VPCMPGTD     Y1, Y7, Y7
+	VPAND        Y7, Y4, Y4
+	VPXOR        Y9, Y9, Y9
+	VPAND        hybridconsts<>+224(SB), Y3, Y10
+	VPCMPGTD     hybridconsts<>+384(SB), Y10, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y7
+	VPCMPGTD     Y10, Y7, Y7
+	VPAND        Y7, Y11, Y11
+	VPCMPEQD     Y10, Y9, Y9
+	VPOR         Y9, Y11, Y11
+	VPAND        Y11, Y4, Y4
+	VPTEST       hybridconsts<>+448(SB), Y4
+	JCC          apply32AVX2HybridInQuotMul_hw0
+
+apply32AVX2HybridInQuotMul_hw0_back:
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y0, Y8, Y8
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y0, Y5, Y5
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInQuotMul_block
+
+apply32AVX2HybridInQuotMul_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridInQuotMul_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridInQuotMul_single
+
+apply32AVX2HybridInQuotMul_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridInQuotMul_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VDIVPS     Y3, Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2HybridInQuotMul_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInQuotMul_hw0:
+	VSQRTPS Y1, Y4
+	VDIVPS  Y4, Y3, Y8
+	JMP     apply32AVX2HybridInQuotMul_hw0_back
+
+// func apply32AVX2InQuotMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InQuotMulFusedAcc(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+
+apply32AVX2InQuotMulFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InQuotMulFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InQuotMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InQuotMulFusedAcc_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y3
+	VMOVUPS     32(CX), Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMOVUPS     Y4, 32(CX)
+	VMOVUPS     64(DX), Y5
+	VMOVUPS     64(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 64(CX)
+	VMOVUPS     96(DX), Y7
+	VMOVUPS     96(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y4, Y3, Y4
+	VMULPS      Y0, Y4, Y4
+	VDIVPS      Y6, Y5, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     32(AX), Y1
+	VSUBPS      Y4, Y1, Y1
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     64(AX), Y1
+	VSUBPS      Y6, Y1, Y1
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     96(AX), Y1
+	VSUBPS      Y8, Y1, Y1
+	VMOVUPS     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InQuotMulFusedAcc_block
+
+apply32AVX2InQuotMulFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InQuotMulFusedAcc_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InQuotMulFusedAcc_single
+
+apply32AVX2InQuotMulFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InQuotMulFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2InQuotMulFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridInQuotMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridInQuotMulFusedAcc(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+
+apply32AVX2HybridInQuotMulFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInQuotMulFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInQuotMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInQuotMulFusedAcc_near:
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VFMADD231PS  Y1, Y1, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VFMADD231PS  Y3, Y3, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VFMADD231PS  Y5, Y5, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VFMADD231PS  Y7, Y7, Y8
+	VMOVUPS      Y8, 96(CX)
+	VADDPS       (SP), Y2, Y2
+	VSQRTPS      Y2, Y2
+	VDIVPS       Y2, Y1, Y2
+	VADDPS       (SP), Y4, Y1
+	VRSQRTPS     Y1, Y9
+	VMULPS       Y9, Y1, Y4
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VADDPS       (SP), Y6, Y6
+	VSQRTPS      Y6, Y6
+	VDIVPS       Y6, Y5, Y6
+	VADDPS       (SP), Y8, Y5
+	VSQRTPS      Y5, Y5
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y4, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y4, Y7, Y4
+	VMOVAPS      Y1, Y7
+	VFNMADD231PS Y4, Y4, Y7
+	VFMADD231PS  Y7, Y9, Y4
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y9
+	VPADDD       hybridconsts<>+64(SB), Y4, Y7
+	VFMSUB213PS  Y1, Y4, Y9
+	VFMSUB213PS  Y1, Y4, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y4
+	VPSUBD       Y9, Y4, Y4
+	VRCPPS       Y4, Y7
+	VMOVUPS      hybridconsts<>+32(SB), Y8
+	VFNMADD231PS Y7, Y4, Y8
+	VFMADD213PS  Y7, Y8, Y7
+	VMULPS       Y3, Y7, Y8
+	VMOVUPS      Y3, Y9
+	VFMSUB231PS  Y8, Y4, Y9
+	VFNMADD231PS Y7, Y9, Y8
+	VMOVUPS      Y3, Y7
+	VFMSUB231PS  Y8, Y4, Y7
+	VPADDD       hybridconsts<>+64(SB), Y8, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y8, Y10
+	VFMSUB213PS  Y3, Y4, Y9
+	VFMSUB213PS  Y3, Y4, Y10
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPAND        hybridconsts<>+224(SB), Y9, Y9
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VCMPPS       $0x11, Y7, Y9, Y9
+	VCMPPS       $0x11, Y7, Y10, Y10
+	VPSUBD       Y9, Y8, Y8
+	VPADDD       Y10, Y8, Y8
+	VPCMPGTD     hybridconsts<>+320(SB), Y1, Y4
+	VMOVDQU      hybridconsts<>+352(SB), Y7
+	VPCMPGTD     Y1, Y7, Y7
+	VPAND        Y7, Y4, Y4
+	VPXOR        Y9, Y9, Y9
+	VPAND        hybridconsts<>+224(SB), Y3, Y10
+	VPCMPGTD     hybridconsts<>+384(SB), Y10, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y7
+	VPCMPGTD     Y10, Y7, Y7
+	VPAND        Y7, Y11, Y11
+	VPCMPEQD     Y10, Y9, Y9
+	VPOR         Y9, Y11, Y11
+	VPAND        Y11, Y4, Y4
+	VPTEST       hybridconsts<>+448(SB), Y4
+	JCC          apply32AVX2HybridInQuotMulFusedAcc_hw0
+
+apply32AVX2HybridInQuotMulFusedAcc_hw0_back:
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y0, Y8, Y8
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y0, Y5, Y5
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInQuotMulFusedAcc_block
+
+apply32AVX2HybridInQuotMulFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridInQuotMulFusedAcc_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridInQuotMulFusedAcc_single
+
+apply32AVX2HybridInQuotMulFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridInQuotMulFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2HybridInQuotMulFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInQuotMulFusedAcc_hw0:
+	VSQRTPS Y1, Y4
+	VDIVPS  Y4, Y3, Y8
+	JMP     apply32AVX2HybridInQuotMulFusedAcc_hw0_back
+
+// func apply32AVX2OutQuotMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2OutQuotMul(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+
+apply32AVX2OutQuotMul_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutQuotMul_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutQuotMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutQuotMul_near:
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y3
+	VMOVUPS 32(CX), Y4
+	VMULPS  Y3, Y3, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS Y4, 32(CX)
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 64(CX), Y6
+	VMULPS  Y5, Y5, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 64(CX)
+	VMOVUPS 96(DX), Y7
+	VMOVUPS 96(CX), Y8
+	VMULPS  Y7, Y7, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, 96(CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y4, Y4
+	VADDPS  (SP), Y4, Y4
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y8, Y8
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y4, Y3, Y4
+	VMULPS  Y0, Y4, Y4
+	VDIVPS  Y6, Y5, Y6
+	VMULPS  Y0, Y6, Y6
+	VDIVPS  Y8, Y7, Y8
+	VMULPS  Y0, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y4, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2OutQuotMul_block
+
+apply32AVX2OutQuotMul_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2OutQuotMul_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2OutQuotMul_single
+
+apply32AVX2OutQuotMul_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2OutQuotMul_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VDIVPS     Y3, Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2OutQuotMul_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridOutQuotMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridOutQuotMul(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+
+apply32AVX2HybridOutQuotMul_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutQuotMul_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutQuotMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutQuotMul_near:
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       Y1, Y1, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       Y3, Y3, Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       Y5, Y5, Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       Y7, Y7, Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 96(CX)
+	VSQRTPS      Y2, Y2
+	VADDPS       (SP), Y2, Y2
+	VDIVPS       Y2, Y1, Y2
+	VRSQRTPS     Y4, Y9
+	VMULPS       Y9, Y4, Y1
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VSQRTPS      Y6, Y6
+	VADDPS       (SP), Y6, Y6
+	VDIVPS       Y6, Y5, Y6
+	VSQRTPS      Y8, Y5
+	VADDPS       (SP), Y5, Y5
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y1, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y1, Y7, Y1
+	VMOVAPS      Y4, Y7
+	VFNMADD231PS Y1, Y1, Y7
+	VFMADD231PS  Y7, Y9, Y1
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y9
+	VPADDD       hybridconsts<>+64(SB), Y1, Y7
+	VFMSUB213PS  Y4, Y1, Y9
+	VFMSUB213PS  Y4, Y1, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y1, Y1
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y1
+	VPSUBD       Y9, Y1, Y1
+	VPXOR        Y7, Y7, Y7
+	VPCMPEQD     Y4, Y7, Y7
+	VPANDN       Y1, Y7, Y1
+	VADDPS       (SP), Y1, Y1
+	VRCPPS       Y1, Y7
+	VMOVUPS      hybridconsts<>+32(SB), Y8
+	VFNMADD231PS Y7, Y1, Y8
+	VFMADD213PS  Y7, Y8, Y7
+	VMULPS       Y3, Y7, Y8
+	VMOVUPS      Y3, Y9
+	VFMSUB231PS  Y8, Y1, Y9
+	VFNMADD231PS Y7, Y9, Y8
+	VMOVUPS      Y3, Y7
+	VFMSUB231PS  Y8, Y1, Y7
+	VPADDD       hybridconsts<>+64(SB), Y8, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y8, Y10
+	VFMSUB213PS  Y3, Y1, Y9
+	VFMSUB213PS  Y3, Y1, Y10
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPAND        hybridconsts<>+224(SB), Y9, Y9
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VCMPPS       $0x11, Y7, Y9, Y9
+	VCMPPS       $0x11, Y7, Y10, Y10
+	VPSUBD       Y9, Y8, Y8
+	VPADDD       Y10, Y8, Y8
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y1
+	VMOVDQU      hybridconsts<>+352(SB), Y7
+	VPCMPGTD     Y4, Y7, Y7
+	VPAND        Y7, Y1, Y1
+	VPXOR        Y9, Y9, Y9
+	VPCMPEQD     Y4, Y9, Y7
+	VPOR         Y7, Y1, Y1
+	VPAND        hybridconsts<>+224(SB), Y3, Y10
+	VPCMPGTD     hybridconsts<>+384(SB), Y10, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y7
+	VPCMPGTD     Y10, Y7, Y7
+	VPAND        Y7, Y11, Y11
+	VPCMPEQD     Y10, Y9, Y9
+	VPOR         Y9, Y11, Y11
+	VPAND        Y11, Y1, Y1
+	VPTEST       hybridconsts<>+448(SB), Y1
+	JCC          apply32AVX2HybridOutQuotMul_hw0
+
+apply32AVX2HybridOutQuotMul_hw0_back:
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y0, Y8, Y8
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y0, Y5, Y5
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutQuotMul_block
+
+apply32AVX2HybridOutQuotMul_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridOutQuotMul_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridOutQuotMul_single
+
+apply32AVX2HybridOutQuotMul_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridOutQuotMul_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VDIVPS     Y3, Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2HybridOutQuotMul_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutQuotMul_hw0:
+	VSQRTPS Y4, Y1
+	VADDPS  (SP), Y1, Y1
+	VDIVPS  Y1, Y3, Y8
+	JMP     apply32AVX2HybridOutQuotMul_hw0_back
+
+// func apply32AVX2OutQuotMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutQuotMulFusedAcc(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+
+apply32AVX2OutQuotMulFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutQuotMulFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutQuotMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutQuotMulFusedAcc_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y3
+	VMOVUPS     32(CX), Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMOVUPS     Y4, 32(CX)
+	VMOVUPS     64(DX), Y5
+	VMOVUPS     64(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 64(CX)
+	VMOVUPS     96(DX), Y7
+	VMOVUPS     96(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y4, Y3, Y4
+	VMULPS      Y0, Y4, Y4
+	VDIVPS      Y6, Y5, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     32(AX), Y1
+	VSUBPS      Y4, Y1, Y1
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     64(AX), Y1
+	VSUBPS      Y6, Y1, Y1
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     96(AX), Y1
+	VSUBPS      Y8, Y1, Y1
+	VMOVUPS     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutQuotMulFusedAcc_block
+
+apply32AVX2OutQuotMulFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutQuotMulFusedAcc_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutQuotMulFusedAcc_single
+
+apply32AVX2OutQuotMulFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutQuotMulFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2OutQuotMulFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridOutQuotMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridOutQuotMulFusedAcc(SB), NOSPLIT, $32-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+
+apply32AVX2HybridOutQuotMulFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutQuotMulFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutQuotMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutQuotMulFusedAcc_near:
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VFMADD231PS  Y1, Y1, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VFMADD231PS  Y3, Y3, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VFMADD231PS  Y5, Y5, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VFMADD231PS  Y7, Y7, Y8
+	VMOVUPS      Y8, 96(CX)
+	VSQRTPS      Y2, Y2
+	VADDPS       (SP), Y2, Y2
+	VDIVPS       Y2, Y1, Y2
+	VRSQRTPS     Y4, Y9
+	VMULPS       Y9, Y4, Y1
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VSQRTPS      Y6, Y6
+	VADDPS       (SP), Y6, Y6
+	VDIVPS       Y6, Y5, Y6
+	VSQRTPS      Y8, Y5
+	VADDPS       (SP), Y5, Y5
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y1, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y1, Y7, Y1
+	VMOVAPS      Y4, Y7
+	VFNMADD231PS Y1, Y1, Y7
+	VFMADD231PS  Y7, Y9, Y1
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y9
+	VPADDD       hybridconsts<>+64(SB), Y1, Y7
+	VFMSUB213PS  Y4, Y1, Y9
+	VFMSUB213PS  Y4, Y1, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y1, Y1
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y1
+	VPSUBD       Y9, Y1, Y1
+	VPXOR        Y7, Y7, Y7
+	VPCMPEQD     Y4, Y7, Y7
+	VPANDN       Y1, Y7, Y1
+	VADDPS       (SP), Y1, Y1
+	VRCPPS       Y1, Y7
+	VMOVUPS      hybridconsts<>+32(SB), Y8
+	VFNMADD231PS Y7, Y1, Y8
+	VFMADD213PS  Y7, Y8, Y7
+	VMULPS       Y3, Y7, Y8
+	VMOVUPS      Y3, Y9
+	VFMSUB231PS  Y8, Y1, Y9
+	VFNMADD231PS Y7, Y9, Y8
+	VMOVUPS      Y3, Y7
+	VFMSUB231PS  Y8, Y1, Y7
+	VPADDD       hybridconsts<>+64(SB), Y8, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y8, Y10
+	VFMSUB213PS  Y3, Y1, Y9
+	VFMSUB213PS  Y3, Y1, Y10
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPAND        hybridconsts<>+224(SB), Y9, Y9
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VCMPPS       $0x11, Y7, Y9, Y9
+	VCMPPS       $0x11, Y7, Y10, Y10
+	VPSUBD       Y9, Y8, Y8
+	VPADDD       Y10, Y8, Y8
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y1
+	VMOVDQU      hybridconsts<>+352(SB), Y7
+	VPCMPGTD     Y4, Y7, Y7
+	VPAND        Y7, Y1, Y1
+	VPXOR        Y9, Y9, Y9
+	VPCMPEQD     Y4, Y9, Y7
+	VPOR         Y7, Y1, Y1
+	VPAND        hybridconsts<>+224(SB), Y3, Y10
+	VPCMPGTD     hybridconsts<>+384(SB), Y10, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y7
+	VPCMPGTD     Y10, Y7, Y7
+	VPAND        Y7, Y11, Y11
+	VPCMPEQD     Y10, Y9, Y9
+	VPOR         Y9, Y11, Y11
+	VPAND        Y11, Y1, Y1
+	VPTEST       hybridconsts<>+448(SB), Y1
+	JCC          apply32AVX2HybridOutQuotMulFusedAcc_hw0
+
+apply32AVX2HybridOutQuotMulFusedAcc_hw0_back:
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y0, Y8, Y8
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y0, Y5, Y5
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutQuotMulFusedAcc_block
+
+apply32AVX2HybridOutQuotMulFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridOutQuotMulFusedAcc_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridOutQuotMulFusedAcc_single
+
+apply32AVX2HybridOutQuotMulFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridOutQuotMulFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2HybridOutQuotMulFusedAcc_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutQuotMulFusedAcc_hw0:
+	VSQRTPS Y4, Y1
+	VADDPS  (SP), Y1, Y1
+	VDIVPS  Y1, Y3, Y8
+	JMP     apply32AVX2HybridOutQuotMulFusedAcc_hw0_back
+
+// func apply32AVX2InQuotMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2InQuotMulDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+apply32AVX2InQuotMulDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InQuotMulDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InQuotMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InQuotMulDecay_near:
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y3
+	VMOVUPS 32(CX), Y4
+	VMULPS  32(SP), Y4, Y4
+	VMULPS  Y3, Y3, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS Y4, 32(CX)
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 64(CX), Y6
+	VMULPS  32(SP), Y6, Y6
+	VMULPS  Y5, Y5, Y7
+	VMULPS  64(SP), Y7, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 64(CX)
+	VMOVUPS 96(DX), Y7
+	VMOVUPS 96(CX), Y8
+	VMULPS  32(SP), Y8, Y8
+	VMULPS  Y7, Y7, Y9
+	VMULPS  64(SP), Y9, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, 96(CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y4, Y4
+	VSQRTPS Y4, Y4
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y8, Y8
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y4, Y3, Y4
+	VMULPS  Y0, Y4, Y4
+	VDIVPS  Y6, Y5, Y6
+	VMULPS  Y0, Y6, Y6
+	VDIVPS  Y8, Y7, Y8
+	VMULPS  Y0, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y4, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2InQuotMulDecay_block
+
+apply32AVX2InQuotMulDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2InQuotMulDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2InQuotMulDecay_single
+
+apply32AVX2InQuotMulDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2InQuotMulDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y4
+	VMULPS     64(SP), Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VDIVPS     Y3, Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2InQuotMulDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridInQuotMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridInQuotMulDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+apply32AVX2HybridInQuotMulDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInQuotMulDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInQuotMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInQuotMulDecay_near:
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       32(SP), Y2, Y2
+	VMULPS       Y1, Y1, Y3
+	VMULPS       64(SP), Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       32(SP), Y4, Y4
+	VMULPS       Y3, Y3, Y5
+	VMULPS       64(SP), Y5, Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       32(SP), Y6, Y6
+	VMULPS       Y5, Y5, Y7
+	VMULPS       64(SP), Y7, Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       32(SP), Y8, Y8
+	VMULPS       Y7, Y7, Y9
+	VMULPS       64(SP), Y9, Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 96(CX)
+	VADDPS       (SP), Y2, Y2
+	VSQRTPS      Y2, Y2
+	VDIVPS       Y2, Y1, Y2
+	VADDPS       (SP), Y4, Y1
+	VRSQRTPS     Y1, Y9
+	VMULPS       Y9, Y1, Y4
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VADDPS       (SP), Y6, Y6
+	VSQRTPS      Y6, Y6
+	VDIVPS       Y6, Y5, Y6
+	VADDPS       (SP), Y8, Y5
+	VSQRTPS      Y5, Y5
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y4, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y4, Y7, Y4
+	VMOVAPS      Y1, Y7
+	VFNMADD231PS Y4, Y4, Y7
+	VFMADD231PS  Y7, Y9, Y4
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y9
+	VPADDD       hybridconsts<>+64(SB), Y4, Y7
+	VFMSUB213PS  Y1, Y4, Y9
+	VFMSUB213PS  Y1, Y4, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y4
+	VPSUBD       Y9, Y4, Y4
+	VRCPPS       Y4, Y7
+	VMOVUPS      hybridconsts<>+32(SB), Y8
+	VFNMADD231PS Y7, Y4, Y8
+	VFMADD213PS  Y7, Y8, Y7
+	VMULPS       Y3, Y7, Y8
+	VMOVUPS      Y3, Y9
+	VFMSUB231PS  Y8, Y4, Y9
+	VFNMADD231PS Y7, Y9, Y8
+	VMOVUPS      Y3, Y7
+	VFMSUB231PS  Y8, Y4, Y7
+	VPADDD       hybridconsts<>+64(SB), Y8, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y8, Y10
+	VFMSUB213PS  Y3, Y4, Y9
+	VFMSUB213PS  Y3, Y4, Y10
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPAND        hybridconsts<>+224(SB), Y9, Y9
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VCMPPS       $0x11, Y7, Y9, Y9
+	VCMPPS       $0x11, Y7, Y10, Y10
+	VPSUBD       Y9, Y8, Y8
+	VPADDD       Y10, Y8, Y8
+	VPCMPGTD     hybridconsts<>+320(SB), Y1, Y4
+	VMOVDQU      hybridconsts<>+352(SB), Y7
+	VPCMPGTD     Y1, Y7, Y7
+	VPAND        Y7, Y4, Y4
+	VPXOR        Y9, Y9, Y9
+	VPAND        hybridconsts<>+224(SB), Y3, Y10
+	VPCMPGTD     hybridconsts<>+384(SB), Y10, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y7
+	VPCMPGTD     Y10, Y7, Y7
+	VPAND        Y7, Y11, Y11
+	VPCMPEQD     Y10, Y9, Y9
+	VPOR         Y9, Y11, Y11
+	VPAND        Y11, Y4, Y4
+	VPTEST       hybridconsts<>+448(SB), Y4
+	JCC          apply32AVX2HybridInQuotMulDecay_hw0
+
+apply32AVX2HybridInQuotMulDecay_hw0_back:
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y0, Y8, Y8
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y0, Y5, Y5
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInQuotMulDecay_block
+
+apply32AVX2HybridInQuotMulDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridInQuotMulDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridInQuotMulDecay_single
+
+apply32AVX2HybridInQuotMulDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridInQuotMulDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y4
+	VMULPS     64(SP), Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VDIVPS     Y3, Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2HybridInQuotMulDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInQuotMulDecay_hw0:
+	VSQRTPS Y1, Y4
+	VDIVPS  Y4, Y3, Y8
+	JMP     apply32AVX2HybridInQuotMulDecay_hw0_back
+
+// func apply32AVX2InQuotMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InQuotMulFusedAccDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+apply32AVX2InQuotMulFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InQuotMulFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InQuotMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InQuotMulFusedAccDecay_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y3
+	VMOVUPS     32(CX), Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMOVUPS     Y4, 32(CX)
+	VMOVUPS     64(DX), Y5
+	VMOVUPS     64(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y7
+	VFMADD231PS Y5, Y7, Y6
+	VMOVUPS     Y6, 64(CX)
+	VMOVUPS     96(DX), Y7
+	VMOVUPS     96(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y9
+	VFMADD231PS Y7, Y9, Y8
+	VMOVUPS     Y8, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y4, Y3, Y4
+	VMULPS      Y0, Y4, Y4
+	VDIVPS      Y6, Y5, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     32(AX), Y1
+	VSUBPS      Y4, Y1, Y1
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     64(AX), Y1
+	VSUBPS      Y6, Y1, Y1
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     96(AX), Y1
+	VSUBPS      Y8, Y1, Y1
+	VMOVUPS     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InQuotMulFusedAccDecay_block
+
+apply32AVX2InQuotMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InQuotMulFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InQuotMulFusedAccDecay_single
+
+apply32AVX2InQuotMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InQuotMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2InQuotMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridInQuotMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridInQuotMulFusedAccDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+apply32AVX2HybridInQuotMulFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridInQuotMulFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridInQuotMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridInQuotMulFusedAccDecay_near:
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       32(SP), Y2, Y2
+	VMULPS       64(SP), Y1, Y3
+	VFMADD231PS  Y1, Y3, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       32(SP), Y4, Y4
+	VMULPS       64(SP), Y3, Y5
+	VFMADD231PS  Y3, Y5, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       32(SP), Y6, Y6
+	VMULPS       64(SP), Y5, Y7
+	VFMADD231PS  Y5, Y7, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       32(SP), Y8, Y8
+	VMULPS       64(SP), Y7, Y9
+	VFMADD231PS  Y7, Y9, Y8
+	VMOVUPS      Y8, 96(CX)
+	VADDPS       (SP), Y2, Y2
+	VSQRTPS      Y2, Y2
+	VDIVPS       Y2, Y1, Y2
+	VADDPS       (SP), Y4, Y1
+	VRSQRTPS     Y1, Y9
+	VMULPS       Y9, Y1, Y4
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VADDPS       (SP), Y6, Y6
+	VSQRTPS      Y6, Y6
+	VDIVPS       Y6, Y5, Y6
+	VADDPS       (SP), Y8, Y5
+	VSQRTPS      Y5, Y5
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y4, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y4, Y7, Y4
+	VMOVAPS      Y1, Y7
+	VFNMADD231PS Y4, Y4, Y7
+	VFMADD231PS  Y7, Y9, Y4
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y9
+	VPADDD       hybridconsts<>+64(SB), Y4, Y7
+	VFMSUB213PS  Y1, Y4, Y9
+	VFMSUB213PS  Y1, Y4, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y4, Y4
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y4, Y4
+	VPSUBD       Y9, Y4, Y4
+	VRCPPS       Y4, Y7
+	VMOVUPS      hybridconsts<>+32(SB), Y8
+	VFNMADD231PS Y7, Y4, Y8
+	VFMADD213PS  Y7, Y8, Y7
+	VMULPS       Y3, Y7, Y8
+	VMOVUPS      Y3, Y9
+	VFMSUB231PS  Y8, Y4, Y9
+	VFNMADD231PS Y7, Y9, Y8
+	VMOVUPS      Y3, Y7
+	VFMSUB231PS  Y8, Y4, Y7
+	VPADDD       hybridconsts<>+64(SB), Y8, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y8, Y10
+	VFMSUB213PS  Y3, Y4, Y9
+	VFMSUB213PS  Y3, Y4, Y10
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPAND        hybridconsts<>+224(SB), Y9, Y9
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VCMPPS       $0x11, Y7, Y9, Y9
+	VCMPPS       $0x11, Y7, Y10, Y10
+	VPSUBD       Y9, Y8, Y8
+	VPADDD       Y10, Y8, Y8
+	VPCMPGTD     hybridconsts<>+320(SB), Y1, Y4
+	VMOVDQU      hybridconsts<>+352(SB), Y7
+	VPCMPGTD     Y1, Y7, Y7
+	VPAND        Y7, Y4, Y4
+	VPXOR        Y9, Y9, Y9
+	VPAND        hybridconsts<>+224(SB), Y3, Y10
+	VPCMPGTD     hybridconsts<>+384(SB), Y10, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y7
+	VPCMPGTD     Y10, Y7, Y7
+	VPAND        Y7, Y11, Y11
+	VPCMPEQD     Y10, Y9, Y9
+	VPOR         Y9, Y11, Y11
+	VPAND        Y11, Y4, Y4
+	VPTEST       hybridconsts<>+448(SB), Y4
+	JCC          apply32AVX2HybridInQuotMulFusedAccDecay_hw0
+
+apply32AVX2HybridInQuotMulFusedAccDecay_hw0_back:
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y0, Y8, Y8
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y0, Y5, Y5
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridInQuotMulFusedAccDecay_block
+
+apply32AVX2HybridInQuotMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridInQuotMulFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridInQuotMulFusedAccDecay_single
+
+apply32AVX2HybridInQuotMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridInQuotMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2HybridInQuotMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridInQuotMulFusedAccDecay_hw0:
+	VSQRTPS Y1, Y4
+	VDIVPS  Y4, Y3, Y8
+	JMP     apply32AVX2HybridInQuotMulFusedAccDecay_hw0_back
+
+// func apply32AVX2OutQuotMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2OutQuotMulDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+apply32AVX2OutQuotMulDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutQuotMulDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutQuotMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutQuotMulDecay_near:
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y3
+	VMOVUPS 32(CX), Y4
+	VMULPS  32(SP), Y4, Y4
+	VMULPS  Y3, Y3, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS Y4, 32(CX)
+	VMOVUPS 64(DX), Y5
+	VMOVUPS 64(CX), Y6
+	VMULPS  32(SP), Y6, Y6
+	VMULPS  Y5, Y5, Y7
+	VMULPS  64(SP), Y7, Y7
+	VADDPS  Y7, Y6, Y6
+	VMOVUPS Y6, 64(CX)
+	VMOVUPS 96(DX), Y7
+	VMOVUPS 96(CX), Y8
+	VMULPS  32(SP), Y8, Y8
+	VMULPS  Y7, Y7, Y9
+	VMULPS  64(SP), Y9, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS Y8, 96(CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y4, Y4
+	VADDPS  (SP), Y4, Y4
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y8, Y8
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y4, Y3, Y4
+	VMULPS  Y0, Y4, Y4
+	VDIVPS  Y6, Y5, Y6
+	VMULPS  Y0, Y6, Y6
+	VDIVPS  Y8, Y7, Y8
+	VMULPS  Y0, Y8, Y8
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y4, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2OutQuotMulDecay_block
+
+apply32AVX2OutQuotMulDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2OutQuotMulDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2OutQuotMulDecay_single
+
+apply32AVX2OutQuotMulDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2OutQuotMulDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y4
+	VMULPS     64(SP), Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VDIVPS     Y3, Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2OutQuotMulDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridOutQuotMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridOutQuotMulDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+apply32AVX2HybridOutQuotMulDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutQuotMulDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutQuotMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutQuotMulDecay_near:
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       32(SP), Y2, Y2
+	VMULPS       Y1, Y1, Y3
+	VMULPS       64(SP), Y3, Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       32(SP), Y4, Y4
+	VMULPS       Y3, Y3, Y5
+	VMULPS       64(SP), Y5, Y5
+	VADDPS       Y5, Y4, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       32(SP), Y6, Y6
+	VMULPS       Y5, Y5, Y7
+	VMULPS       64(SP), Y7, Y7
+	VADDPS       Y7, Y6, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       32(SP), Y8, Y8
+	VMULPS       Y7, Y7, Y9
+	VMULPS       64(SP), Y9, Y9
+	VADDPS       Y9, Y8, Y8
+	VMOVUPS      Y8, 96(CX)
+	VSQRTPS      Y2, Y2
+	VADDPS       (SP), Y2, Y2
+	VDIVPS       Y2, Y1, Y2
+	VRSQRTPS     Y4, Y9
+	VMULPS       Y9, Y4, Y1
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VSQRTPS      Y6, Y6
+	VADDPS       (SP), Y6, Y6
+	VDIVPS       Y6, Y5, Y6
+	VSQRTPS      Y8, Y5
+	VADDPS       (SP), Y5, Y5
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y1, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y1, Y7, Y1
+	VMOVAPS      Y4, Y7
+	VFNMADD231PS Y1, Y1, Y7
+	VFMADD231PS  Y7, Y9, Y1
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y9
+	VPADDD       hybridconsts<>+64(SB), Y1, Y7
+	VFMSUB213PS  Y4, Y1, Y9
+	VFMSUB213PS  Y4, Y1, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y1, Y1
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y1
+	VPSUBD       Y9, Y1, Y1
+	VPXOR        Y7, Y7, Y7
+	VPCMPEQD     Y4, Y7, Y7
+	VPANDN       Y1, Y7, Y1
+	VADDPS       (SP), Y1, Y1
+	VRCPPS       Y1, Y7
+	VMOVUPS      hybridconsts<>+32(SB), Y8
+	VFNMADD231PS Y7, Y1, Y8
+	VFMADD213PS  Y7, Y8, Y7
+	VMULPS       Y3, Y7, Y8
+	VMOVUPS      Y3, Y9
+	VFMSUB231PS  Y8, Y1, Y9
+	VFNMADD231PS Y7, Y9, Y8
+	VMOVUPS      Y3, Y7
+	VFMSUB231PS  Y8, Y1, Y7
+	VPADDD       hybridconsts<>+64(SB), Y8, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y8, Y10
+	VFMSUB213PS  Y3, Y1, Y9
+	VFMSUB213PS  Y3, Y1, Y10
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPAND        hybridconsts<>+224(SB), Y9, Y9
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VCMPPS       $0x11, Y7, Y9, Y9
+	VCMPPS       $0x11, Y7, Y10, Y10
+	VPSUBD       Y9, Y8, Y8
+	VPADDD       Y10, Y8, Y8
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y1
+	VMOVDQU      hybridconsts<>+352(SB), Y7
+	VPCMPGTD     Y4, Y7, Y7
+	VPAND        Y7, Y1, Y1
+	VPXOR        Y9, Y9, Y9
+	VPCMPEQD     Y4, Y9, Y7
+	VPOR         Y7, Y1, Y1
+	VPAND        hybridconsts<>+224(SB), Y3, Y10
+	VPCMPGTD     hybridconsts<>+384(SB), Y10, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y7
+	VPCMPGTD     Y10, Y7, Y7
+	VPAND        Y7, Y11, Y11
+	VPCMPEQD     Y10, Y9, Y9
+	VPOR         Y9, Y11, Y11
+	VPAND        Y11, Y1, Y1
+	VPTEST       hybridconsts<>+448(SB), Y1
+	JCC          apply32AVX2HybridOutQuotMulDecay_hw0
+
+apply32AVX2HybridOutQuotMulDecay_hw0_back:
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y0, Y8, Y8
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y0, Y5, Y5
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutQuotMulDecay_block
+
+apply32AVX2HybridOutQuotMulDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2HybridOutQuotMulDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y3
+	VMULPS  64(SP), Y3, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2HybridOutQuotMulDecay_single
+
+apply32AVX2HybridOutQuotMulDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2HybridOutQuotMulDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y4
+	VMULPS     64(SP), Y4, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VDIVPS     Y3, Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VMASKMOVPS (AX), Y1, Y0
+	VSUBPS     Y3, Y0, Y0
+	VMASKMOVPS Y0, Y1, (AX)
+
+apply32AVX2HybridOutQuotMulDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutQuotMulDecay_hw0:
+	VSQRTPS Y4, Y1
+	VADDPS  (SP), Y1, Y1
+	VDIVPS  Y1, Y3, Y8
+	JMP     apply32AVX2HybridOutQuotMulDecay_hw0_back
+
+// func apply32AVX2OutQuotMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutQuotMulFusedAccDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+apply32AVX2OutQuotMulFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutQuotMulFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutQuotMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutQuotMulFusedAccDecay_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y3
+	VMOVUPS     32(CX), Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y5
+	VFMADD231PS Y3, Y5, Y4
+	VMOVUPS     Y4, 32(CX)
+	VMOVUPS     64(DX), Y5
+	VMOVUPS     64(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y7
+	VFMADD231PS Y5, Y7, Y6
+	VMOVUPS     Y6, 64(CX)
+	VMOVUPS     96(DX), Y7
+	VMOVUPS     96(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y9
+	VFMADD231PS Y7, Y9, Y8
+	VMOVUPS     Y8, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y4, Y3, Y4
+	VMULPS      Y0, Y4, Y4
+	VDIVPS      Y6, Y5, Y6
+	VMULPS      Y0, Y6, Y6
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     32(AX), Y1
+	VSUBPS      Y4, Y1, Y1
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     64(AX), Y1
+	VSUBPS      Y6, Y1, Y1
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     96(AX), Y1
+	VSUBPS      Y8, Y1, Y1
+	VMOVUPS     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutQuotMulFusedAccDecay_block
+
+apply32AVX2OutQuotMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutQuotMulFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutQuotMulFusedAccDecay_single
+
+apply32AVX2OutQuotMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutQuotMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2OutQuotMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2HybridOutQuotMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, AVX2, FMA3, MMX+
+TEXT ·apply32AVX2HybridOutQuotMulFusedAccDecay(SB), NOSPLIT, $96-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+
+apply32AVX2HybridOutQuotMulFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2HybridOutQuotMulFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2HybridOutQuotMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2HybridOutQuotMulFusedAccDecay_near:
+	VMOVUPS      (DX), Y1
+	VMOVUPS      (CX), Y2
+	VMULPS       32(SP), Y2, Y2
+	VMULPS       64(SP), Y1, Y3
+	VFMADD231PS  Y1, Y3, Y2
+	VMOVUPS      Y2, (CX)
+	VMOVUPS      32(DX), Y3
+	VMOVUPS      32(CX), Y4
+	VMULPS       32(SP), Y4, Y4
+	VMULPS       64(SP), Y3, Y5
+	VFMADD231PS  Y3, Y5, Y4
+	VMOVUPS      Y4, 32(CX)
+	VMOVUPS      64(DX), Y5
+	VMOVUPS      64(CX), Y6
+	VMULPS       32(SP), Y6, Y6
+	VMULPS       64(SP), Y5, Y7
+	VFMADD231PS  Y5, Y7, Y6
+	VMOVUPS      Y6, 64(CX)
+	VMOVUPS      96(DX), Y7
+	VMOVUPS      96(CX), Y8
+	VMULPS       32(SP), Y8, Y8
+	VMULPS       64(SP), Y7, Y9
+	VFMADD231PS  Y7, Y9, Y8
+	VMOVUPS      Y8, 96(CX)
+	VSQRTPS      Y2, Y2
+	VADDPS       (SP), Y2, Y2
+	VDIVPS       Y2, Y1, Y2
+	VRSQRTPS     Y4, Y9
+	VMULPS       Y9, Y4, Y1
+	VMULPS       hybridconsts<>+0(SB), Y9, Y9
+	VSQRTPS      Y6, Y6
+	VADDPS       (SP), Y6, Y6
+	VDIVPS       Y6, Y5, Y6
+	VSQRTPS      Y8, Y5
+	VADDPS       (SP), Y5, Y5
+	VDIVPS       Y5, Y7, Y5
+	VMOVUPS      hybridconsts<>+0(SB), Y7
+	VFNMADD231PS Y9, Y1, Y7
+	VFMADD213PS  Y9, Y7, Y9
+	VFMADD213PS  Y1, Y7, Y1
+	VMOVAPS      Y4, Y7
+	VFNMADD231PS Y1, Y1, Y7
+	VFMADD231PS  Y7, Y9, Y1
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y9
+	VPADDD       hybridconsts<>+64(SB), Y1, Y7
+	VFMSUB213PS  Y4, Y1, Y9
+	VFMSUB213PS  Y4, Y1, Y7
+	VPSRLD       $0x1f, Y7, Y7
+	VPADDD       Y7, Y1, Y1
+	VPSRAD       $0x1f, Y9, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y1, Y1
+	VPSUBD       Y9, Y1, Y1
+	VPXOR        Y7, Y7, Y7
+	VPCMPEQD     Y4, Y7, Y7
+	VPANDN       Y1, Y7, Y1
+	VADDPS       (SP), Y1, Y1
+	VRCPPS       Y1, Y7
+	VMOVUPS      hybridconsts<>+32(SB), Y8
+	VFNMADD231PS Y7, Y1, Y8
+	VFMADD213PS  Y7, Y8, Y7
+	VMULPS       Y3, Y7, Y8
+	VMOVUPS      Y3, Y9
+	VFMSUB231PS  Y8, Y1, Y9
+	VFNMADD231PS Y7, Y9, Y8
+	VMOVUPS      Y3, Y7
+	VFMSUB231PS  Y8, Y1, Y7
+	VPADDD       hybridconsts<>+64(SB), Y8, Y9
+	VPSUBD       hybridconsts<>+64(SB), Y8, Y10
+	VFMSUB213PS  Y3, Y1, Y9
+	VFMSUB213PS  Y3, Y1, Y10
+	VPAND        hybridconsts<>+224(SB), Y7, Y7
+	VPAND        hybridconsts<>+224(SB), Y9, Y9
+	VPAND        hybridconsts<>+224(SB), Y10, Y10
+	VCMPPS       $0x11, Y7, Y9, Y9
+	VCMPPS       $0x11, Y7, Y10, Y10
+	VPSUBD       Y9, Y8, Y8
+	VPADDD       Y10, Y8, Y8
+	VPCMPGTD     hybridconsts<>+320(SB), Y4, Y1
+	VMOVDQU      hybridconsts<>+352(SB), Y7
+	VPCMPGTD     Y4, Y7, Y7
+	VPAND        Y7, Y1, Y1
+	VPXOR        Y9, Y9, Y9
+	VPCMPEQD     Y4, Y9, Y7
+	VPOR         Y7, Y1, Y1
+	VPAND        hybridconsts<>+224(SB), Y3, Y10
+	VPCMPGTD     hybridconsts<>+384(SB), Y10, Y11
+	VMOVDQU      hybridconsts<>+416(SB), Y7
+	VPCMPGTD     Y10, Y7, Y7
+	VPAND        Y7, Y11, Y11
+	VPCMPEQD     Y10, Y9, Y9
+	VPOR         Y9, Y11, Y11
+	VPAND        Y11, Y1, Y1
+	VPTEST       hybridconsts<>+448(SB), Y1
+	JCC          apply32AVX2HybridOutQuotMulFusedAccDecay_hw0
+
+apply32AVX2HybridOutQuotMulFusedAccDecay_hw0_back:
+	VMULPS  Y0, Y2, Y2
+	VMULPS  Y0, Y8, Y8
+	VMULPS  Y0, Y6, Y6
+	VMULPS  Y0, Y5, Y5
+	VMOVUPS (AX), Y1
+	VSUBPS  Y2, Y1, Y1
+	VMOVUPS Y1, (AX)
+	VMOVUPS 32(AX), Y1
+	VSUBPS  Y8, Y1, Y1
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS 64(AX), Y1
+	VSUBPS  Y6, Y1, Y1
+	VMOVUPS Y1, 64(AX)
+	VMOVUPS 96(AX), Y1
+	VSUBPS  Y5, Y1, Y1
+	VMOVUPS Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2HybridOutQuotMulFusedAccDecay_block
+
+apply32AVX2HybridOutQuotMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2HybridOutQuotMulFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y3
+	VFMADD231PS Y1, Y3, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VMOVUPS     (AX), Y1
+	VSUBPS      Y2, Y1, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2HybridOutQuotMulFusedAccDecay_single
+
+apply32AVX2HybridOutQuotMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2HybridOutQuotMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VMASKMOVPS  (AX), Y1, Y0
+	VSUBPS      Y3, Y0, Y0
+	VMASKMOVPS  Y0, Y1, (AX)
+
+apply32AVX2HybridOutQuotMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+apply32AVX2HybridOutQuotMulFusedAccDecay_hw0:
+	VSQRTPS Y4, Y1
+	VADDPS  (SP), Y1, Y1
+	VDIVPS  Y1, Y3, Y8
+	JMP     apply32AVX2HybridOutQuotMulFusedAccDecay_hw0_back
+
 // func apply32AVX2InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, MMX+
 TEXT ·apply32AVX2InDivMulWdAdd(SB), NOSPLIT, $64-92
@@ -13640,6 +18796,2334 @@ apply32AVX2OutRecipWdAddFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2InMulRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2InMulRecipWdAdd(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2InMulRecipWdAdd_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulRecipWdAdd_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulRecipWdAdd_near:
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  32(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y5
+	VMOVUPS 32(AX), Y7
+	VMULPS  32(SP), Y7, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS 32(CX), Y6
+	VMULPS  Y5, Y5, Y8
+	VADDPS  Y8, Y6, Y6
+	VMOVUPS Y6, 32(CX)
+	VMOVUPS 64(DX), Y8
+	VMOVUPS 64(AX), Y10
+	VMULPS  32(SP), Y10, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS 64(CX), Y9
+	VMULPS  Y8, Y8, Y11
+	VADDPS  Y11, Y9, Y9
+	VMOVUPS Y9, 64(CX)
+	VMOVUPS 96(DX), Y11
+	VMOVUPS 96(AX), Y13
+	VMULPS  32(SP), Y13, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVUPS 96(CX), Y12
+	VMULPS  Y11, Y11, Y14
+	VADDPS  Y14, Y12, Y12
+	VMOVUPS Y12, 96(CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y9, Y9
+	VSQRTPS Y9, Y9
+	VADDPS  (SP), Y12, Y12
+	VSQRTPS Y12, Y12
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y5, Y2
+	VDIVPS  Y6, Y1, Y6
+	VMULPS  Y2, Y6, Y6
+	VMULPS  Y0, Y8, Y2
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y2, Y9, Y9
+	VMULPS  Y0, Y11, Y2
+	VDIVPS  Y12, Y1, Y12
+	VMULPS  Y2, Y12, Y12
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VSUBPS  Y6, Y7, Y7
+	VMOVUPS Y7, 32(AX)
+	VSUBPS  Y9, Y10, Y10
+	VMOVUPS Y10, 64(AX)
+	VSUBPS  Y12, Y13, Y13
+	VMOVUPS Y13, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2InMulRecipWdAdd_block
+
+apply32AVX2InMulRecipWdAdd_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2InMulRecipWdAdd_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  32(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2InMulRecipWdAdd_single
+
+apply32AVX2InMulRecipWdAdd_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2InMulRecipWdAdd_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (AX), Y2, Y5
+	VMULPS     32(SP), Y5, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y6
+	VADDPS     Y6, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y4
+	VSQRTPS    Y4, Y4
+	VMULPS     Y0, Y3, Y0
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y0, Y4, Y4
+	VSUBPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y2, (AX)
+
+apply32AVX2InMulRecipWdAdd_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2InMulRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InMulRecipWdAddFusedAcc(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2InMulRecipWdAddFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulRecipWdAddFusedAcc_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VMULPS      32(SP), Y7, Y6
+	VADDPS      Y6, Y5, Y5
+	VMOVUPS     32(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VMULPS      32(SP), Y10, Y9
+	VADDPS      Y9, Y8, Y8
+	VMOVUPS     64(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VMULPS      32(SP), Y13, Y12
+	VADDPS      Y12, Y11, Y11
+	VMOVUPS     96(CX), Y12
+	VFMADD231PS Y11, Y11, Y12
+	VMOVUPS     Y12, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y12, Y12
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y5, Y2
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y2, Y6, Y6
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMULPS      Y0, Y11, Y2
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y2, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InMulRecipWdAddFusedAcc_block
+
+apply32AVX2InMulRecipWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InMulRecipWdAddFusedAcc_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InMulRecipWdAddFusedAcc_single
+
+apply32AVX2InMulRecipWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InMulRecipWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VMULPS      32(SP), Y5, Y4
+	VADDPS      Y4, Y3, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+apply32AVX2InMulRecipWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutMulRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2OutMulRecipWdAdd(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2OutMulRecipWdAdd_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulRecipWdAdd_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulRecipWdAdd_near:
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  32(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y5
+	VMOVUPS 32(AX), Y7
+	VMULPS  32(SP), Y7, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS 32(CX), Y6
+	VMULPS  Y5, Y5, Y8
+	VADDPS  Y8, Y6, Y6
+	VMOVUPS Y6, 32(CX)
+	VMOVUPS 64(DX), Y8
+	VMOVUPS 64(AX), Y10
+	VMULPS  32(SP), Y10, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS 64(CX), Y9
+	VMULPS  Y8, Y8, Y11
+	VADDPS  Y11, Y9, Y9
+	VMOVUPS Y9, 64(CX)
+	VMOVUPS 96(DX), Y11
+	VMOVUPS 96(AX), Y13
+	VMULPS  32(SP), Y13, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVUPS 96(CX), Y12
+	VMULPS  Y11, Y11, Y14
+	VADDPS  Y14, Y12, Y12
+	VMOVUPS Y12, 96(CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y9, Y9
+	VADDPS  (SP), Y9, Y9
+	VSQRTPS Y12, Y12
+	VADDPS  (SP), Y12, Y12
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y5, Y2
+	VDIVPS  Y6, Y1, Y6
+	VMULPS  Y2, Y6, Y6
+	VMULPS  Y0, Y8, Y2
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y2, Y9, Y9
+	VMULPS  Y0, Y11, Y2
+	VDIVPS  Y12, Y1, Y12
+	VMULPS  Y2, Y12, Y12
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VSUBPS  Y6, Y7, Y7
+	VMOVUPS Y7, 32(AX)
+	VSUBPS  Y9, Y10, Y10
+	VMOVUPS Y10, 64(AX)
+	VSUBPS  Y12, Y13, Y13
+	VMOVUPS Y13, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2OutMulRecipWdAdd_block
+
+apply32AVX2OutMulRecipWdAdd_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2OutMulRecipWdAdd_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  32(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  Y2, Y2, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2OutMulRecipWdAdd_single
+
+apply32AVX2OutMulRecipWdAdd_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2OutMulRecipWdAdd_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (AX), Y2, Y5
+	VMULPS     32(SP), Y5, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     Y3, Y3, Y6
+	VADDPS     Y6, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y4
+	VADDPS     (SP), Y4, Y4
+	VMULPS     Y0, Y3, Y0
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y0, Y4, Y4
+	VSUBPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y2, (AX)
+
+apply32AVX2OutMulRecipWdAdd_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutMulRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutMulRecipWdAddFusedAcc(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2OutMulRecipWdAddFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulRecipWdAddFusedAcc_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VMULPS      32(SP), Y7, Y6
+	VADDPS      Y6, Y5, Y5
+	VMOVUPS     32(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VMULPS      32(SP), Y10, Y9
+	VADDPS      Y9, Y8, Y8
+	VMOVUPS     64(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VMULPS      32(SP), Y13, Y12
+	VADDPS      Y12, Y11, Y11
+	VMOVUPS     96(CX), Y12
+	VFMADD231PS Y11, Y11, Y12
+	VMOVUPS     Y12, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y12, Y12
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y5, Y2
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y2, Y6, Y6
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMULPS      Y0, Y11, Y2
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y2, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutMulRecipWdAddFusedAcc_block
+
+apply32AVX2OutMulRecipWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutMulRecipWdAddFusedAcc_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutMulRecipWdAddFusedAcc_single
+
+apply32AVX2OutMulRecipWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutMulRecipWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VMULPS      32(SP), Y5, Y4
+	VADDPS      Y4, Y3, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+apply32AVX2OutMulRecipWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2InMulRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2InMulRecipWdAddDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2InMulRecipWdAddDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulRecipWdAddDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulRecipWdAddDecay_near:
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  96(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y5
+	VMOVUPS 32(AX), Y7
+	VMULPS  96(SP), Y7, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS 32(CX), Y6
+	VMULPS  32(SP), Y6, Y6
+	VMULPS  Y5, Y5, Y8
+	VMULPS  64(SP), Y8, Y8
+	VADDPS  Y8, Y6, Y6
+	VMOVUPS Y6, 32(CX)
+	VMOVUPS 64(DX), Y8
+	VMOVUPS 64(AX), Y10
+	VMULPS  96(SP), Y10, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS 64(CX), Y9
+	VMULPS  32(SP), Y9, Y9
+	VMULPS  Y8, Y8, Y11
+	VMULPS  64(SP), Y11, Y11
+	VADDPS  Y11, Y9, Y9
+	VMOVUPS Y9, 64(CX)
+	VMOVUPS 96(DX), Y11
+	VMOVUPS 96(AX), Y13
+	VMULPS  96(SP), Y13, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVUPS 96(CX), Y12
+	VMULPS  32(SP), Y12, Y12
+	VMULPS  Y11, Y11, Y14
+	VMULPS  64(SP), Y14, Y14
+	VADDPS  Y14, Y12, Y12
+	VMOVUPS Y12, 96(CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y9, Y9
+	VSQRTPS Y9, Y9
+	VADDPS  (SP), Y12, Y12
+	VSQRTPS Y12, Y12
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y5, Y2
+	VDIVPS  Y6, Y1, Y6
+	VMULPS  Y2, Y6, Y6
+	VMULPS  Y0, Y8, Y2
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y2, Y9, Y9
+	VMULPS  Y0, Y11, Y2
+	VDIVPS  Y12, Y1, Y12
+	VMULPS  Y2, Y12, Y12
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VSUBPS  Y6, Y7, Y7
+	VMOVUPS Y7, 32(AX)
+	VSUBPS  Y9, Y10, Y10
+	VMOVUPS Y10, 64(AX)
+	VSUBPS  Y12, Y13, Y13
+	VMOVUPS Y13, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2InMulRecipWdAddDecay_block
+
+apply32AVX2InMulRecipWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2InMulRecipWdAddDecay_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  96(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y3, Y3
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2InMulRecipWdAddDecay_single
+
+apply32AVX2InMulRecipWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2InMulRecipWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (AX), Y2, Y5
+	VMULPS     96(SP), Y5, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y6
+	VMULPS     64(SP), Y6, Y6
+	VADDPS     Y6, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VADDPS     (SP), Y4, Y4
+	VSQRTPS    Y4, Y4
+	VMULPS     Y0, Y3, Y0
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y0, Y4, Y4
+	VSUBPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y2, (AX)
+
+apply32AVX2InMulRecipWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2InMulRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InMulRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2InMulRecipWdAddFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulRecipWdAddFusedAccDecay_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VMULPS      96(SP), Y7, Y6
+	VADDPS      Y6, Y5, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y8
+	VFMADD231PS Y5, Y8, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VMULPS      96(SP), Y10, Y9
+	VADDPS      Y9, Y8, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y11
+	VFMADD231PS Y8, Y11, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VMULPS      96(SP), Y13, Y12
+	VADDPS      Y12, Y11, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      32(SP), Y12, Y12
+	VMULPS      64(SP), Y11, Y14
+	VFMADD231PS Y11, Y14, Y12
+	VMOVUPS     Y12, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y12, Y12
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y5, Y2
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y2, Y6, Y6
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMULPS      Y0, Y11, Y2
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y2, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InMulRecipWdAddFusedAccDecay_block
+
+apply32AVX2InMulRecipWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InMulRecipWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InMulRecipWdAddFusedAccDecay_single
+
+apply32AVX2InMulRecipWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InMulRecipWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VMULPS      96(SP), Y5, Y4
+	VADDPS      Y4, Y3, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y6
+	VFMADD231PS Y3, Y6, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+apply32AVX2InMulRecipWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutMulRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2OutMulRecipWdAddDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2OutMulRecipWdAddDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulRecipWdAddDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulRecipWdAddDecay_near:
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  96(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VMOVUPS 32(DX), Y5
+	VMOVUPS 32(AX), Y7
+	VMULPS  96(SP), Y7, Y6
+	VADDPS  Y6, Y5, Y5
+	VMOVUPS 32(CX), Y6
+	VMULPS  32(SP), Y6, Y6
+	VMULPS  Y5, Y5, Y8
+	VMULPS  64(SP), Y8, Y8
+	VADDPS  Y8, Y6, Y6
+	VMOVUPS Y6, 32(CX)
+	VMOVUPS 64(DX), Y8
+	VMOVUPS 64(AX), Y10
+	VMULPS  96(SP), Y10, Y9
+	VADDPS  Y9, Y8, Y8
+	VMOVUPS 64(CX), Y9
+	VMULPS  32(SP), Y9, Y9
+	VMULPS  Y8, Y8, Y11
+	VMULPS  64(SP), Y11, Y11
+	VADDPS  Y11, Y9, Y9
+	VMOVUPS Y9, 64(CX)
+	VMOVUPS 96(DX), Y11
+	VMOVUPS 96(AX), Y13
+	VMULPS  96(SP), Y13, Y12
+	VADDPS  Y12, Y11, Y11
+	VMOVUPS 96(CX), Y12
+	VMULPS  32(SP), Y12, Y12
+	VMULPS  Y11, Y11, Y14
+	VMULPS  64(SP), Y14, Y14
+	VADDPS  Y14, Y12, Y12
+	VMOVUPS Y12, 96(CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VSQRTPS Y6, Y6
+	VADDPS  (SP), Y6, Y6
+	VSQRTPS Y9, Y9
+	VADDPS  (SP), Y9, Y9
+	VSQRTPS Y12, Y12
+	VADDPS  (SP), Y12, Y12
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VMULPS  Y0, Y5, Y2
+	VDIVPS  Y6, Y1, Y6
+	VMULPS  Y2, Y6, Y6
+	VMULPS  Y0, Y8, Y2
+	VDIVPS  Y9, Y1, Y9
+	VMULPS  Y2, Y9, Y9
+	VMULPS  Y0, Y11, Y2
+	VDIVPS  Y12, Y1, Y12
+	VMULPS  Y2, Y12, Y12
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VSUBPS  Y6, Y7, Y7
+	VMOVUPS Y7, 32(AX)
+	VSUBPS  Y9, Y10, Y10
+	VMOVUPS Y10, 64(AX)
+	VSUBPS  Y12, Y13, Y13
+	VMOVUPS Y13, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2OutMulRecipWdAddDecay_block
+
+apply32AVX2OutMulRecipWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2OutMulRecipWdAddDecay_tail
+	VMOVUPS (DX), Y2
+	VMOVUPS (AX), Y4
+	VMULPS  96(SP), Y4, Y3
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS (CX), Y3
+	VMULPS  32(SP), Y3, Y3
+	VMULPS  Y2, Y2, Y5
+	VMULPS  64(SP), Y5, Y5
+	VADDPS  Y5, Y3, Y3
+	VMOVUPS Y3, (CX)
+	VSQRTPS Y3, Y3
+	VADDPS  (SP), Y3, Y3
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y3, Y1, Y3
+	VMULPS  Y2, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2OutMulRecipWdAddDecay_single
+
+apply32AVX2OutMulRecipWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2OutMulRecipWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPS (DX), Y2, Y3
+	VMASKMOVPS (AX), Y2, Y5
+	VMULPS     96(SP), Y5, Y4
+	VADDPS     Y4, Y3, Y3
+	VMASKMOVPS (CX), Y2, Y4
+	VMULPS     32(SP), Y4, Y4
+	VMULPS     Y3, Y3, Y6
+	VMULPS     64(SP), Y6, Y6
+	VADDPS     Y6, Y4, Y4
+	VMASKMOVPS Y4, Y2, (CX)
+	VSQRTPS    Y4, Y4
+	VADDPS     (SP), Y4, Y4
+	VMULPS     Y0, Y3, Y0
+	VDIVPS     Y4, Y1, Y4
+	VMULPS     Y0, Y4, Y4
+	VSUBPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y2, (AX)
+
+apply32AVX2OutMulRecipWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutMulRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutMulRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2OutMulRecipWdAddFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulRecipWdAddFusedAccDecay_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VMULPS      96(SP), Y7, Y6
+	VADDPS      Y6, Y5, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y8
+	VFMADD231PS Y5, Y8, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VMULPS      96(SP), Y10, Y9
+	VADDPS      Y9, Y8, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y11
+	VFMADD231PS Y8, Y11, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VMULPS      96(SP), Y13, Y12
+	VADDPS      Y12, Y11, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      32(SP), Y12, Y12
+	VMULPS      64(SP), Y11, Y14
+	VFMADD231PS Y11, Y14, Y12
+	VMOVUPS     Y12, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y12, Y12
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y5, Y2
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y2, Y6, Y6
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMULPS      Y0, Y11, Y2
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y2, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutMulRecipWdAddFusedAccDecay_block
+
+apply32AVX2OutMulRecipWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutMulRecipWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutMulRecipWdAddFusedAccDecay_single
+
+apply32AVX2OutMulRecipWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutMulRecipWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VMULPS      96(SP), Y5, Y4
+	VADDPS      Y4, Y3, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y6
+	VFMADD231PS Y3, Y6, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+apply32AVX2OutMulRecipWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2InQuotMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2InQuotMulWdAdd(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+
+apply32AVX2InQuotMulWdAdd_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InQuotMulWdAdd_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InQuotMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InQuotMulWdAdd_near:
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  32(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(AX), Y6
+	VMULPS  32(SP), Y6, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  Y4, Y4, Y7
+	VADDPS  Y7, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y7
+	VMOVUPS 64(AX), Y9
+	VMULPS  32(SP), Y9, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS 64(CX), Y8
+	VMULPS  Y7, Y7, Y10
+	VADDPS  Y10, Y8, Y8
+	VMOVUPS Y8, 64(CX)
+	VMOVUPS 96(DX), Y10
+	VMOVUPS 96(AX), Y12
+	VMULPS  32(SP), Y12, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVUPS 96(CX), Y11
+	VMULPS  Y10, Y10, Y13
+	VADDPS  Y13, Y11, Y11
+	VMOVUPS Y11, 96(CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y11, Y11
+	VSQRTPS Y11, Y11
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y5, Y4, Y5
+	VMULPS  Y0, Y5, Y5
+	VDIVPS  Y8, Y7, Y8
+	VMULPS  Y0, Y8, Y8
+	VDIVPS  Y11, Y10, Y11
+	VMULPS  Y0, Y11, Y11
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(AX)
+	VSUBPS  Y8, Y9, Y9
+	VMOVUPS Y9, 64(AX)
+	VSUBPS  Y11, Y12, Y12
+	VMOVUPS Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2InQuotMulWdAdd_block
+
+apply32AVX2InQuotMulWdAdd_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2InQuotMulWdAdd_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  32(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2InQuotMulWdAdd_single
+
+apply32AVX2InQuotMulWdAdd_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2InQuotMulWdAdd_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (AX), Y1, Y4
+	VMULPS     32(SP), Y4, Y3
+	VADDPS     Y3, Y2, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y5
+	VADDPS     Y5, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VDIVPS     Y3, Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VSUBPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y1, (AX)
+
+apply32AVX2InQuotMulWdAdd_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2InQuotMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InQuotMulWdAddFusedAcc(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+
+apply32AVX2InQuotMulWdAddFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InQuotMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InQuotMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InQuotMulWdAddFusedAcc_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      32(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VMULPS      32(SP), Y6, Y5
+	VADDPS      Y5, Y4, Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VMULPS      32(SP), Y9, Y8
+	VADDPS      Y8, Y7, Y7
+	VMOVUPS     64(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VMULPS      32(SP), Y12, Y11
+	VADDPS      Y11, Y10, Y10
+	VMOVUPS     96(CX), Y11
+	VFMADD231PS Y10, Y10, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y5, Y4, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VDIVPS      Y11, Y10, Y11
+	VMULPS      Y0, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InQuotMulWdAddFusedAcc_block
+
+apply32AVX2InQuotMulWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InQuotMulWdAddFusedAcc_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      32(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InQuotMulWdAddFusedAcc_single
+
+apply32AVX2InQuotMulWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InQuotMulWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+apply32AVX2InQuotMulWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutQuotMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2OutQuotMulWdAdd(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+
+apply32AVX2OutQuotMulWdAdd_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutQuotMulWdAdd_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutQuotMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutQuotMulWdAdd_near:
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  32(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(AX), Y6
+	VMULPS  32(SP), Y6, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  Y4, Y4, Y7
+	VADDPS  Y7, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y7
+	VMOVUPS 64(AX), Y9
+	VMULPS  32(SP), Y9, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS 64(CX), Y8
+	VMULPS  Y7, Y7, Y10
+	VADDPS  Y10, Y8, Y8
+	VMOVUPS Y8, 64(CX)
+	VMOVUPS 96(DX), Y10
+	VMOVUPS 96(AX), Y12
+	VMULPS  32(SP), Y12, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVUPS 96(CX), Y11
+	VMULPS  Y10, Y10, Y13
+	VADDPS  Y13, Y11, Y11
+	VMOVUPS Y11, 96(CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y11, Y11
+	VADDPS  (SP), Y11, Y11
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y5, Y4, Y5
+	VMULPS  Y0, Y5, Y5
+	VDIVPS  Y8, Y7, Y8
+	VMULPS  Y0, Y8, Y8
+	VDIVPS  Y11, Y10, Y11
+	VMULPS  Y0, Y11, Y11
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(AX)
+	VSUBPS  Y8, Y9, Y9
+	VMOVUPS Y9, 64(AX)
+	VSUBPS  Y11, Y12, Y12
+	VMOVUPS Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2OutQuotMulWdAdd_block
+
+apply32AVX2OutQuotMulWdAdd_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2OutQuotMulWdAdd_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  32(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y1, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2OutQuotMulWdAdd_single
+
+apply32AVX2OutQuotMulWdAdd_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2OutQuotMulWdAdd_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (AX), Y1, Y4
+	VMULPS     32(SP), Y4, Y3
+	VADDPS     Y3, Y2, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     Y2, Y2, Y5
+	VADDPS     Y5, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VDIVPS     Y3, Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VSUBPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y1, (AX)
+
+apply32AVX2OutQuotMulWdAdd_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutQuotMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutQuotMulWdAddFusedAcc(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+
+apply32AVX2OutQuotMulWdAddFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutQuotMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutQuotMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutQuotMulWdAddFusedAcc_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      32(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VMULPS      32(SP), Y6, Y5
+	VADDPS      Y5, Y4, Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VMULPS      32(SP), Y9, Y8
+	VADDPS      Y8, Y7, Y7
+	VMOVUPS     64(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VMULPS      32(SP), Y12, Y11
+	VADDPS      Y11, Y10, Y10
+	VMOVUPS     96(CX), Y11
+	VFMADD231PS Y10, Y10, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y5, Y4, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VDIVPS      Y11, Y10, Y11
+	VMULPS      Y0, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutQuotMulWdAddFusedAcc_block
+
+apply32AVX2OutQuotMulWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutQuotMulWdAddFusedAcc_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      32(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutQuotMulWdAddFusedAcc_single
+
+apply32AVX2OutQuotMulWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutQuotMulWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VMULPS      32(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+apply32AVX2OutQuotMulWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2InQuotMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2InQuotMulWdAddDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+apply32AVX2InQuotMulWdAddDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InQuotMulWdAddDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InQuotMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InQuotMulWdAddDecay_near:
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  96(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(AX), Y6
+	VMULPS  96(SP), Y6, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  32(SP), Y5, Y5
+	VMULPS  Y4, Y4, Y7
+	VMULPS  64(SP), Y7, Y7
+	VADDPS  Y7, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y7
+	VMOVUPS 64(AX), Y9
+	VMULPS  96(SP), Y9, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS 64(CX), Y8
+	VMULPS  32(SP), Y8, Y8
+	VMULPS  Y7, Y7, Y10
+	VMULPS  64(SP), Y10, Y10
+	VADDPS  Y10, Y8, Y8
+	VMOVUPS Y8, 64(CX)
+	VMOVUPS 96(DX), Y10
+	VMOVUPS 96(AX), Y12
+	VMULPS  96(SP), Y12, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVUPS 96(CX), Y11
+	VMULPS  32(SP), Y11, Y11
+	VMULPS  Y10, Y10, Y13
+	VMULPS  64(SP), Y13, Y13
+	VADDPS  Y13, Y11, Y11
+	VMOVUPS Y11, 96(CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y11, Y11
+	VSQRTPS Y11, Y11
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y5, Y4, Y5
+	VMULPS  Y0, Y5, Y5
+	VDIVPS  Y8, Y7, Y8
+	VMULPS  Y0, Y8, Y8
+	VDIVPS  Y11, Y10, Y11
+	VMULPS  Y0, Y11, Y11
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(AX)
+	VSUBPS  Y8, Y9, Y9
+	VMOVUPS Y9, 64(AX)
+	VSUBPS  Y11, Y12, Y12
+	VMOVUPS Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2InQuotMulWdAddDecay_block
+
+apply32AVX2InQuotMulWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2InQuotMulWdAddDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  96(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y2, Y2
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2InQuotMulWdAddDecay_single
+
+apply32AVX2InQuotMulWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2InQuotMulWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (AX), Y1, Y4
+	VMULPS     96(SP), Y4, Y3
+	VADDPS     Y3, Y2, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VADDPS     (SP), Y3, Y3
+	VSQRTPS    Y3, Y3
+	VDIVPS     Y3, Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VSUBPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y1, (AX)
+
+apply32AVX2InQuotMulWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2InQuotMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InQuotMulWdAddFusedAccDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+apply32AVX2InQuotMulWdAddFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InQuotMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InQuotMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InQuotMulWdAddFusedAccDecay_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      96(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VMULPS      96(SP), Y6, Y5
+	VADDPS      Y5, Y4, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y7
+	VFMADD231PS Y4, Y7, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VMULPS      96(SP), Y9, Y8
+	VADDPS      Y8, Y7, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y10
+	VFMADD231PS Y7, Y10, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VMULPS      96(SP), Y12, Y11
+	VADDPS      Y11, Y10, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      64(SP), Y10, Y13
+	VFMADD231PS Y10, Y13, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y5, Y4, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VDIVPS      Y11, Y10, Y11
+	VMULPS      Y0, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InQuotMulWdAddFusedAccDecay_block
+
+apply32AVX2InQuotMulWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InQuotMulWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      96(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InQuotMulWdAddFusedAccDecay_single
+
+apply32AVX2InQuotMulWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InQuotMulWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+apply32AVX2InQuotMulWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutQuotMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, MMX+
+TEXT ·apply32AVX2OutQuotMulWdAddDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+apply32AVX2OutQuotMulWdAddDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutQuotMulWdAddDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutQuotMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutQuotMulWdAddDecay_near:
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  96(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VMOVUPS 32(DX), Y4
+	VMOVUPS 32(AX), Y6
+	VMULPS  96(SP), Y6, Y5
+	VADDPS  Y5, Y4, Y4
+	VMOVUPS 32(CX), Y5
+	VMULPS  32(SP), Y5, Y5
+	VMULPS  Y4, Y4, Y7
+	VMULPS  64(SP), Y7, Y7
+	VADDPS  Y7, Y5, Y5
+	VMOVUPS Y5, 32(CX)
+	VMOVUPS 64(DX), Y7
+	VMOVUPS 64(AX), Y9
+	VMULPS  96(SP), Y9, Y8
+	VADDPS  Y8, Y7, Y7
+	VMOVUPS 64(CX), Y8
+	VMULPS  32(SP), Y8, Y8
+	VMULPS  Y7, Y7, Y10
+	VMULPS  64(SP), Y10, Y10
+	VADDPS  Y10, Y8, Y8
+	VMOVUPS Y8, 64(CX)
+	VMOVUPS 96(DX), Y10
+	VMOVUPS 96(AX), Y12
+	VMULPS  96(SP), Y12, Y11
+	VADDPS  Y11, Y10, Y10
+	VMOVUPS 96(CX), Y11
+	VMULPS  32(SP), Y11, Y11
+	VMULPS  Y10, Y10, Y13
+	VMULPS  64(SP), Y13, Y13
+	VADDPS  Y13, Y11, Y11
+	VMOVUPS Y11, 96(CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VSQRTPS Y5, Y5
+	VADDPS  (SP), Y5, Y5
+	VSQRTPS Y8, Y8
+	VADDPS  (SP), Y8, Y8
+	VSQRTPS Y11, Y11
+	VADDPS  (SP), Y11, Y11
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VDIVPS  Y5, Y4, Y5
+	VMULPS  Y0, Y5, Y5
+	VDIVPS  Y8, Y7, Y8
+	VMULPS  Y0, Y8, Y8
+	VDIVPS  Y11, Y10, Y11
+	VMULPS  Y0, Y11, Y11
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VSUBPS  Y5, Y6, Y6
+	VMOVUPS Y6, 32(AX)
+	VSUBPS  Y8, Y9, Y9
+	VMOVUPS Y9, 64(AX)
+	VSUBPS  Y11, Y12, Y12
+	VMOVUPS Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000020, BX
+	JMP     apply32AVX2OutQuotMulWdAddDecay_block
+
+apply32AVX2OutQuotMulWdAddDecay_single:
+	CMPQ    BX, $0x00000008
+	JB      apply32AVX2OutQuotMulWdAddDecay_tail
+	VMOVUPS (DX), Y1
+	VMOVUPS (AX), Y3
+	VMULPS  96(SP), Y3, Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (CX), Y2
+	VMULPS  32(SP), Y2, Y2
+	VMULPS  Y1, Y1, Y4
+	VMULPS  64(SP), Y4, Y4
+	VADDPS  Y4, Y2, Y2
+	VMOVUPS Y2, (CX)
+	VSQRTPS Y2, Y2
+	VADDPS  (SP), Y2, Y2
+	VDIVPS  Y2, Y1, Y2
+	VMULPS  Y0, Y2, Y2
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000008, BX
+	JMP     apply32AVX2OutQuotMulWdAddDecay_single
+
+apply32AVX2OutQuotMulWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply32AVX2OutQuotMulWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x02, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPS (DX), Y1, Y2
+	VMASKMOVPS (AX), Y1, Y4
+	VMULPS     96(SP), Y4, Y3
+	VADDPS     Y3, Y2, Y2
+	VMASKMOVPS (CX), Y1, Y3
+	VMULPS     32(SP), Y3, Y3
+	VMULPS     Y2, Y2, Y5
+	VMULPS     64(SP), Y5, Y5
+	VADDPS     Y5, Y3, Y3
+	VMASKMOVPS Y3, Y1, (CX)
+	VSQRTPS    Y3, Y3
+	VADDPS     (SP), Y3, Y3
+	VDIVPS     Y3, Y2, Y3
+	VMULPS     Y0, Y3, Y3
+	VSUBPS     Y3, Y4, Y4
+	VMASKMOVPS Y4, Y1, (AX)
+
+apply32AVX2OutQuotMulWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutQuotMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutQuotMulWdAddFusedAccDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+apply32AVX2OutQuotMulWdAddFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutQuotMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutQuotMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutQuotMulWdAddFusedAccDecay_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      96(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VMULPS      96(SP), Y6, Y5
+	VADDPS      Y5, Y4, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y7
+	VFMADD231PS Y4, Y7, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VMULPS      96(SP), Y9, Y8
+	VADDPS      Y8, Y7, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y10
+	VFMADD231PS Y7, Y10, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VMULPS      96(SP), Y12, Y11
+	VADDPS      Y11, Y10, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      64(SP), Y10, Y13
+	VFMADD231PS Y10, Y13, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y5, Y4, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VDIVPS      Y11, Y10, Y11
+	VMULPS      Y0, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutQuotMulWdAddFusedAccDecay_block
+
+apply32AVX2OutQuotMulWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutQuotMulWdAddFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VMULPS      96(SP), Y3, Y2
+	VADDPS      Y2, Y1, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutQuotMulWdAddFusedAccDecay_single
+
+apply32AVX2OutQuotMulWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutQuotMulWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VMULPS      96(SP), Y4, Y3
+	VADDPS      Y3, Y2, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+apply32AVX2OutQuotMulWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
 // func apply32AVX2InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 // Requires: AVX, FMA3, MMX+
 TEXT ·apply32AVX2InDivMulWdFMA(SB), NOSPLIT, $64-92
@@ -18084,6 +25568,2238 @@ apply32AVX2OutRecipWdFMAFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply32AVX2InMulRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InMulRecipWdFMA(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2InMulRecipWdFMA_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulRecipWdFMA_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulRecipWdFMA_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 32(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      Y5, Y5, Y8
+	VADDPS      Y8, Y6, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 32(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      Y8, Y8, Y11
+	VADDPS      Y11, Y9, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 32(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      Y11, Y11, Y14
+	VADDPS      Y14, Y12, Y12
+	VMOVUPS     Y12, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y12, Y12
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y5, Y2
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y2, Y6, Y6
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMULPS      Y0, Y11, Y2
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y2, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InMulRecipWdFMA_block
+
+apply32AVX2InMulRecipWdFMA_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InMulRecipWdFMA_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InMulRecipWdFMA_single
+
+apply32AVX2InMulRecipWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InMulRecipWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 32(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      Y3, Y3, Y6
+	VADDPS      Y6, Y4, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+apply32AVX2InMulRecipWdFMA_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2InMulRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InMulRecipWdFMAFusedAcc(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2InMulRecipWdFMAFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulRecipWdFMAFusedAcc_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 32(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 32(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 32(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VFMADD231PS Y11, Y11, Y12
+	VMOVUPS     Y12, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y12, Y12
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y5, Y2
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y2, Y6, Y6
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMULPS      Y0, Y11, Y2
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y2, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InMulRecipWdFMAFusedAcc_block
+
+apply32AVX2InMulRecipWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InMulRecipWdFMAFusedAcc_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InMulRecipWdFMAFusedAcc_single
+
+apply32AVX2InMulRecipWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InMulRecipWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 32(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+apply32AVX2InMulRecipWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutMulRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutMulRecipWdFMA(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2OutMulRecipWdFMA_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulRecipWdFMA_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulRecipWdFMA_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 32(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      Y5, Y5, Y8
+	VADDPS      Y8, Y6, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 32(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      Y8, Y8, Y11
+	VADDPS      Y11, Y9, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 32(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      Y11, Y11, Y14
+	VADDPS      Y14, Y12, Y12
+	VMOVUPS     Y12, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y12, Y12
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y5, Y2
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y2, Y6, Y6
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMULPS      Y0, Y11, Y2
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y2, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutMulRecipWdFMA_block
+
+apply32AVX2OutMulRecipWdFMA_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutMulRecipWdFMA_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutMulRecipWdFMA_single
+
+apply32AVX2OutMulRecipWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutMulRecipWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 32(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      Y3, Y3, Y6
+	VADDPS      Y6, Y4, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+apply32AVX2OutMulRecipWdFMA_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutMulRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutMulRecipWdFMAFusedAcc(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2OutMulRecipWdFMAFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulRecipWdFMAFusedAcc_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 32(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VFMADD231PS Y5, Y5, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 32(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VFMADD231PS Y8, Y8, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 32(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VFMADD231PS Y11, Y11, Y12
+	VMOVUPS     Y12, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y12, Y12
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y5, Y2
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y2, Y6, Y6
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMULPS      Y0, Y11, Y2
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y2, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutMulRecipWdFMAFusedAcc_block
+
+apply32AVX2OutMulRecipWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutMulRecipWdFMAFusedAcc_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutMulRecipWdFMAFusedAcc_single
+
+apply32AVX2OutMulRecipWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutMulRecipWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 32(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VFMADD231PS Y3, Y3, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+apply32AVX2OutMulRecipWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2InMulRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InMulRecipWdFMADecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2InMulRecipWdFMADecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulRecipWdFMADecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulRecipWdFMADecay_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 96(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      Y5, Y5, Y8
+	VMULPS      64(SP), Y8, Y8
+	VADDPS      Y8, Y6, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 96(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      Y8, Y8, Y11
+	VMULPS      64(SP), Y11, Y11
+	VADDPS      Y11, Y9, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 96(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      32(SP), Y12, Y12
+	VMULPS      Y11, Y11, Y14
+	VMULPS      64(SP), Y14, Y14
+	VADDPS      Y14, Y12, Y12
+	VMOVUPS     Y12, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y12, Y12
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y5, Y2
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y2, Y6, Y6
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMULPS      Y0, Y11, Y2
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y2, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InMulRecipWdFMADecay_block
+
+apply32AVX2InMulRecipWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InMulRecipWdFMADecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InMulRecipWdFMADecay_single
+
+apply32AVX2InMulRecipWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InMulRecipWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 96(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      Y3, Y3, Y6
+	VMULPS      64(SP), Y6, Y6
+	VADDPS      Y6, Y4, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+apply32AVX2InMulRecipWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2InMulRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InMulRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2InMulRecipWdFMAFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InMulRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InMulRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InMulRecipWdFMAFusedAccDecay_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 96(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y8
+	VFMADD231PS Y5, Y8, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 96(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y11
+	VFMADD231PS Y8, Y11, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 96(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      32(SP), Y12, Y12
+	VMULPS      64(SP), Y11, Y14
+	VFMADD231PS Y11, Y14, Y12
+	VMOVUPS     Y12, 96(CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y12, Y12
+	VSQRTPS     Y12, Y12
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y5, Y2
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y2, Y6, Y6
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMULPS      Y0, Y11, Y2
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y2, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InMulRecipWdFMAFusedAccDecay_block
+
+apply32AVX2InMulRecipWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InMulRecipWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InMulRecipWdFMAFusedAccDecay_single
+
+apply32AVX2InMulRecipWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InMulRecipWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 96(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y6
+	VFMADD231PS Y3, Y6, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VADDPS      (SP), Y4, Y4
+	VSQRTPS     Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+apply32AVX2InMulRecipWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutMulRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutMulRecipWdFMADecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2OutMulRecipWdFMADecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulRecipWdFMADecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulRecipWdFMADecay_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 96(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      Y5, Y5, Y8
+	VMULPS      64(SP), Y8, Y8
+	VADDPS      Y8, Y6, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 96(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      Y8, Y8, Y11
+	VMULPS      64(SP), Y11, Y11
+	VADDPS      Y11, Y9, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 96(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      32(SP), Y12, Y12
+	VMULPS      Y11, Y11, Y14
+	VMULPS      64(SP), Y14, Y14
+	VADDPS      Y14, Y12, Y12
+	VMOVUPS     Y12, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y12, Y12
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y5, Y2
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y2, Y6, Y6
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMULPS      Y0, Y11, Y2
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y2, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutMulRecipWdFMADecay_block
+
+apply32AVX2OutMulRecipWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutMulRecipWdFMADecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutMulRecipWdFMADecay_single
+
+apply32AVX2OutMulRecipWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutMulRecipWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 96(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      Y3, Y3, Y6
+	VMULPS      64(SP), Y6, Y6
+	VADDPS      Y6, Y4, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+apply32AVX2OutMulRecipWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutMulRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutMulRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+	VBROADCASTSS ones<>+0(SB), Y1
+
+apply32AVX2OutMulRecipWdFMAFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutMulRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutMulRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutMulRecipWdFMAFusedAccDecay_near:
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VMOVUPS     32(DX), Y5
+	VMOVUPS     32(AX), Y7
+	VFMADD231PS 96(SP), Y7, Y5
+	VMOVUPS     32(CX), Y6
+	VMULPS      32(SP), Y6, Y6
+	VMULPS      64(SP), Y5, Y8
+	VFMADD231PS Y5, Y8, Y6
+	VMOVUPS     Y6, 32(CX)
+	VMOVUPS     64(DX), Y8
+	VMOVUPS     64(AX), Y10
+	VFMADD231PS 96(SP), Y10, Y8
+	VMOVUPS     64(CX), Y9
+	VMULPS      32(SP), Y9, Y9
+	VMULPS      64(SP), Y8, Y11
+	VFMADD231PS Y8, Y11, Y9
+	VMOVUPS     Y9, 64(CX)
+	VMOVUPS     96(DX), Y11
+	VMOVUPS     96(AX), Y13
+	VFMADD231PS 96(SP), Y13, Y11
+	VMOVUPS     96(CX), Y12
+	VMULPS      32(SP), Y12, Y12
+	VMULPS      64(SP), Y11, Y14
+	VFMADD231PS Y11, Y14, Y12
+	VMOVUPS     Y12, 96(CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y6, Y6
+	VADDPS      (SP), Y6, Y6
+	VSQRTPS     Y9, Y9
+	VADDPS      (SP), Y9, Y9
+	VSQRTPS     Y12, Y12
+	VADDPS      (SP), Y12, Y12
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VMULPS      Y0, Y5, Y2
+	VDIVPS      Y6, Y1, Y6
+	VMULPS      Y2, Y6, Y6
+	VMULPS      Y0, Y8, Y2
+	VDIVPS      Y9, Y1, Y9
+	VMULPS      Y2, Y9, Y9
+	VMULPS      Y0, Y11, Y2
+	VDIVPS      Y12, Y1, Y12
+	VMULPS      Y2, Y12, Y12
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VSUBPS      Y6, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	VSUBPS      Y9, Y10, Y10
+	VMOVUPS     Y10, 64(AX)
+	VSUBPS      Y12, Y13, Y13
+	VMOVUPS     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutMulRecipWdFMAFusedAccDecay_block
+
+apply32AVX2OutMulRecipWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutMulRecipWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Y2
+	VMOVUPS     (AX), Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMOVUPS     (CX), Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMOVUPS     Y3, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y3, Y1, Y3
+	VMULPS      Y2, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutMulRecipWdFMAFusedAccDecay_single
+
+apply32AVX2OutMulRecipWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutMulRecipWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMASKMOVPS  (AX), Y2, Y5
+	VFMADD231PS 96(SP), Y5, Y3
+	VMASKMOVPS  (CX), Y2, Y4
+	VMULPS      32(SP), Y4, Y4
+	VMULPS      64(SP), Y3, Y6
+	VFMADD231PS Y3, Y6, Y4
+	VMASKMOVPS  Y4, Y2, (CX)
+	VSQRTPS     Y4, Y4
+	VADDPS      (SP), Y4, Y4
+	VMULPS      Y0, Y3, Y0
+	VDIVPS      Y4, Y1, Y4
+	VMULPS      Y0, Y4, Y4
+	VSUBPS      Y4, Y5, Y5
+	VMASKMOVPS  Y5, Y2, (AX)
+
+apply32AVX2OutMulRecipWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2InQuotMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InQuotMulWdFMA(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+
+apply32AVX2InQuotMulWdFMA_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InQuotMulWdFMA_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InQuotMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InQuotMulWdFMA_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      Y1, Y1, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 32(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      Y4, Y4, Y7
+	VADDPS      Y7, Y5, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 32(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      Y7, Y7, Y10
+	VADDPS      Y10, Y8, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 32(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      Y10, Y10, Y13
+	VADDPS      Y13, Y11, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y5, Y4, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VDIVPS      Y11, Y10, Y11
+	VMULPS      Y0, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InQuotMulWdFMA_block
+
+apply32AVX2InQuotMulWdFMA_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InQuotMulWdFMA_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      Y1, Y1, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InQuotMulWdFMA_single
+
+apply32AVX2InQuotMulWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InQuotMulWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+apply32AVX2InQuotMulWdFMA_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2InQuotMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InQuotMulWdFMAFusedAcc(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+
+apply32AVX2InQuotMulWdFMAFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InQuotMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InQuotMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InQuotMulWdFMAFusedAcc_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 32(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 32(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 32(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VFMADD231PS Y10, Y10, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y5, Y4, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VDIVPS      Y11, Y10, Y11
+	VMULPS      Y0, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InQuotMulWdFMAFusedAcc_block
+
+apply32AVX2InQuotMulWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InQuotMulWdFMAFusedAcc_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InQuotMulWdFMAFusedAcc_single
+
+apply32AVX2InQuotMulWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InQuotMulWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+apply32AVX2InQuotMulWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutQuotMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutQuotMulWdFMA(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+
+apply32AVX2OutQuotMulWdFMA_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutQuotMulWdFMA_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutQuotMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutQuotMulWdFMA_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      Y1, Y1, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 32(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      Y4, Y4, Y7
+	VADDPS      Y7, Y5, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 32(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      Y7, Y7, Y10
+	VADDPS      Y10, Y8, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 32(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      Y10, Y10, Y13
+	VADDPS      Y13, Y11, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y5, Y4, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VDIVPS      Y11, Y10, Y11
+	VMULPS      Y0, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutQuotMulWdFMA_block
+
+apply32AVX2OutQuotMulWdFMA_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutQuotMulWdFMA_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      Y1, Y1, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutQuotMulWdFMA_single
+
+apply32AVX2OutQuotMulWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutQuotMulWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      Y2, Y2, Y5
+	VADDPS      Y5, Y3, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+apply32AVX2OutQuotMulWdFMA_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutQuotMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutQuotMulWdFMAFusedAcc(SB), NOSPLIT, $64-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+
+apply32AVX2OutQuotMulWdFMAFusedAcc_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutQuotMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutQuotMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutQuotMulWdFMAFusedAcc_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 32(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VFMADD231PS Y4, Y4, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 32(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VFMADD231PS Y7, Y7, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 32(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VFMADD231PS Y10, Y10, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y5, Y4, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VDIVPS      Y11, Y10, Y11
+	VMULPS      Y0, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutQuotMulWdFMAFusedAcc_block
+
+apply32AVX2OutQuotMulWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutQuotMulWdFMAFusedAcc_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 32(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VFMADD231PS Y1, Y1, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutQuotMulWdFMAFusedAcc_single
+
+apply32AVX2OutQuotMulWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutQuotMulWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 32(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VFMADD231PS Y2, Y2, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+apply32AVX2OutQuotMulWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2InQuotMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InQuotMulWdFMADecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+apply32AVX2InQuotMulWdFMADecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InQuotMulWdFMADecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InQuotMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InQuotMulWdFMADecay_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      Y1, Y1, Y4
+	VMULPS      64(SP), Y4, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 96(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      Y4, Y4, Y7
+	VMULPS      64(SP), Y7, Y7
+	VADDPS      Y7, Y5, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 96(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      Y7, Y7, Y10
+	VMULPS      64(SP), Y10, Y10
+	VADDPS      Y10, Y8, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 96(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      Y10, Y10, Y13
+	VMULPS      64(SP), Y13, Y13
+	VADDPS      Y13, Y11, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y5, Y4, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VDIVPS      Y11, Y10, Y11
+	VMULPS      Y0, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InQuotMulWdFMADecay_block
+
+apply32AVX2InQuotMulWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InQuotMulWdFMADecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      Y1, Y1, Y4
+	VMULPS      64(SP), Y4, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InQuotMulWdFMADecay_single
+
+apply32AVX2InQuotMulWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InQuotMulWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+apply32AVX2InQuotMulWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2InQuotMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2InQuotMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+apply32AVX2InQuotMulWdFMAFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2InQuotMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2InQuotMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2InQuotMulWdFMAFusedAccDecay_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 96(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y7
+	VFMADD231PS Y4, Y7, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 96(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y10
+	VFMADD231PS Y7, Y10, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 96(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      64(SP), Y10, Y13
+	VFMADD231PS Y10, Y13, Y11
+	VMOVUPS     Y11, 96(CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y11, Y11
+	VSQRTPS     Y11, Y11
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y5, Y4, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VDIVPS      Y11, Y10, Y11
+	VMULPS      Y0, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2InQuotMulWdFMAFusedAccDecay_block
+
+apply32AVX2InQuotMulWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2InQuotMulWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2InQuotMulWdFMAFusedAccDecay_single
+
+apply32AVX2InQuotMulWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2InQuotMulWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VADDPS      (SP), Y3, Y3
+	VSQRTPS     Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+apply32AVX2InQuotMulWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutQuotMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutQuotMulWdFMADecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+apply32AVX2OutQuotMulWdFMADecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutQuotMulWdFMADecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutQuotMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutQuotMulWdFMADecay_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      Y1, Y1, Y4
+	VMULPS      64(SP), Y4, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 96(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      Y4, Y4, Y7
+	VMULPS      64(SP), Y7, Y7
+	VADDPS      Y7, Y5, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 96(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      Y7, Y7, Y10
+	VMULPS      64(SP), Y10, Y10
+	VADDPS      Y10, Y8, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 96(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      Y10, Y10, Y13
+	VMULPS      64(SP), Y13, Y13
+	VADDPS      Y13, Y11, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y5, Y4, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VDIVPS      Y11, Y10, Y11
+	VMULPS      Y0, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutQuotMulWdFMADecay_block
+
+apply32AVX2OutQuotMulWdFMADecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutQuotMulWdFMADecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      Y1, Y1, Y4
+	VMULPS      64(SP), Y4, Y4
+	VADDPS      Y4, Y2, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutQuotMulWdFMADecay_single
+
+apply32AVX2OutQuotMulWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutQuotMulWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      Y2, Y2, Y5
+	VMULPS      64(SP), Y5, Y5
+	VADDPS      Y5, Y3, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+apply32AVX2OutQuotMulWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func apply32AVX2OutQuotMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply32AVX2OutQuotMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-92
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSS lr+72(FP), Y0
+	VBROADCASTSS eps+76(FP), Y1
+	VMOVUPS      Y1, (SP)
+	VBROADCASTSS decay+84(FP), Y1
+	VMOVUPS      Y1, 32(SP)
+	VBROADCASTSS gain+88(FP), Y1
+	VMOVUPS      Y1, 64(SP)
+	VBROADCASTSS wd+80(FP), Y1
+	VMOVUPS      Y1, 96(SP)
+
+apply32AVX2OutQuotMulWdFMAFusedAccDecay_block:
+	CMPQ       BX, $0x00000020
+	JB         apply32AVX2OutQuotMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000220
+	JB         apply32AVX2OutQuotMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply32AVX2OutQuotMulWdFMAFusedAccDecay_near:
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VMOVUPS     32(DX), Y4
+	VMOVUPS     32(AX), Y6
+	VFMADD231PS 96(SP), Y6, Y4
+	VMOVUPS     32(CX), Y5
+	VMULPS      32(SP), Y5, Y5
+	VMULPS      64(SP), Y4, Y7
+	VFMADD231PS Y4, Y7, Y5
+	VMOVUPS     Y5, 32(CX)
+	VMOVUPS     64(DX), Y7
+	VMOVUPS     64(AX), Y9
+	VFMADD231PS 96(SP), Y9, Y7
+	VMOVUPS     64(CX), Y8
+	VMULPS      32(SP), Y8, Y8
+	VMULPS      64(SP), Y7, Y10
+	VFMADD231PS Y7, Y10, Y8
+	VMOVUPS     Y8, 64(CX)
+	VMOVUPS     96(DX), Y10
+	VMOVUPS     96(AX), Y12
+	VFMADD231PS 96(SP), Y12, Y10
+	VMOVUPS     96(CX), Y11
+	VMULPS      32(SP), Y11, Y11
+	VMULPS      64(SP), Y10, Y13
+	VFMADD231PS Y10, Y13, Y11
+	VMOVUPS     Y11, 96(CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VSQRTPS     Y5, Y5
+	VADDPS      (SP), Y5, Y5
+	VSQRTPS     Y8, Y8
+	VADDPS      (SP), Y8, Y8
+	VSQRTPS     Y11, Y11
+	VADDPS      (SP), Y11, Y11
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VDIVPS      Y5, Y4, Y5
+	VMULPS      Y0, Y5, Y5
+	VDIVPS      Y8, Y7, Y8
+	VMULPS      Y0, Y8, Y8
+	VDIVPS      Y11, Y10, Y11
+	VMULPS      Y0, Y11, Y11
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	VSUBPS      Y5, Y6, Y6
+	VMOVUPS     Y6, 32(AX)
+	VSUBPS      Y8, Y9, Y9
+	VMOVUPS     Y9, 64(AX)
+	VSUBPS      Y11, Y12, Y12
+	VMOVUPS     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000020, BX
+	JMP         apply32AVX2OutQuotMulWdFMAFusedAccDecay_block
+
+apply32AVX2OutQuotMulWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000008
+	JB          apply32AVX2OutQuotMulWdFMAFusedAccDecay_tail
+	VMOVUPS     (DX), Y1
+	VMOVUPS     (AX), Y3
+	VFMADD231PS 96(SP), Y3, Y1
+	VMOVUPS     (CX), Y2
+	VMULPS      32(SP), Y2, Y2
+	VMULPS      64(SP), Y1, Y4
+	VFMADD231PS Y1, Y4, Y2
+	VMOVUPS     Y2, (CX)
+	VSQRTPS     Y2, Y2
+	VADDPS      (SP), Y2, Y2
+	VDIVPS      Y2, Y1, Y2
+	VMULPS      Y0, Y2, Y2
+	VSUBPS      Y2, Y3, Y3
+	VMOVUPS     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         apply32AVX2OutQuotMulWdFMAFusedAccDecay_single
+
+apply32AVX2OutQuotMulWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply32AVX2OutQuotMulWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x02, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPS  (DX), Y1, Y2
+	VMASKMOVPS  (AX), Y1, Y4
+	VFMADD231PS 96(SP), Y4, Y2
+	VMASKMOVPS  (CX), Y1, Y3
+	VMULPS      32(SP), Y3, Y3
+	VMULPS      64(SP), Y2, Y5
+	VFMADD231PS Y2, Y5, Y3
+	VMASKMOVPS  Y3, Y1, (CX)
+	VSQRTPS     Y3, Y3
+	VADDPS      (SP), Y3, Y3
+	VDIVPS      Y3, Y2, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMASKMOVPS  Y4, Y1, (AX)
+
+apply32AVX2OutQuotMulWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
 // func Traffic32AVX2(x []float32, s []float32, g []float32)
 // Requires: AVX
 TEXT ·Traffic32AVX2(SB), NOSPLIT, $0-72
@@ -22481,6 +32197,2110 @@ apply64AVX2OutRecipFusedAccDecayGuard_tail:
 	VMASKMOVPD  Y0, Y2, (AX)
 
 apply64AVX2OutRecipFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InMulRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2InMulRecip(SB), NOSPLIT, $32-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2InMulRecip_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulRecip_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulRecip_near:
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  Y4, Y4, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y6
+	VMOVUPD 64(CX), Y7
+	VMULPD  Y6, Y6, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD Y7, 64(CX)
+	VMOVUPD 96(DX), Y8
+	VMOVUPD 96(CX), Y9
+	VMULPD  Y8, Y8, Y10
+	VADDPD  Y10, Y9, Y9
+	VMOVUPD Y9, 96(CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y7, Y7
+	VSQRTPD Y7, Y7
+	VADDPD  (SP), Y9, Y9
+	VSQRTPD Y9, Y9
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y4, Y2
+	VDIVPD  Y5, Y1, Y5
+	VMULPD  Y2, Y5, Y5
+	VMULPD  Y0, Y6, Y2
+	VDIVPD  Y7, Y1, Y7
+	VMULPD  Y2, Y7, Y7
+	VMULPD  Y0, Y8, Y2
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y2, Y9, Y9
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
+	VMOVUPD 32(AX), Y2
+	VSUBPD  Y5, Y2, Y2
+	VMOVUPD Y2, 32(AX)
+	VMOVUPD 64(AX), Y2
+	VSUBPD  Y7, Y2, Y2
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD 96(AX), Y2
+	VSUBPD  Y9, Y2, Y2
+	VMOVUPD Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2InMulRecip_block
+
+apply64AVX2InMulRecip_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2InMulRecip_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2InMulRecip_single
+
+apply64AVX2InMulRecip_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2InMulRecip_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     Y3, Y3, Y5
+	VADDPD     Y5, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VADDPD     (SP), Y4, Y4
+	VSQRTPD    Y4, Y4
+	VMULPD     Y0, Y3, Y0
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y0, Y4, Y4
+	VMASKMOVPD (AX), Y2, Y0
+	VSUBPD     Y4, Y0, Y0
+	VMASKMOVPD Y0, Y2, (AX)
+
+apply64AVX2InMulRecip_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InMulRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InMulRecipFusedAcc(SB), NOSPLIT, $32-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2InMulRecipFusedAcc_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulRecipFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulRecipFusedAcc_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y6
+	VMOVUPD     64(CX), Y7
+	VFMADD231PD Y6, Y6, Y7
+	VMOVUPD     Y7, 64(CX)
+	VMOVUPD     96(DX), Y8
+	VMOVUPD     96(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y7, Y7
+	VSQRTPD     Y7, Y7
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y4, Y2
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y6, Y2
+	VDIVPD      Y7, Y1, Y7
+	VMULPD      Y2, Y7, Y7
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	VMOVUPD     32(AX), Y2
+	VSUBPD      Y5, Y2, Y2
+	VMOVUPD     Y2, 32(AX)
+	VMOVUPD     64(AX), Y2
+	VSUBPD      Y7, Y2, Y2
+	VMOVUPD     Y2, 64(AX)
+	VMOVUPD     96(AX), Y2
+	VSUBPD      Y9, Y2, Y2
+	VMOVUPD     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InMulRecipFusedAcc_block
+
+apply64AVX2InMulRecipFusedAcc_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InMulRecipFusedAcc_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InMulRecipFusedAcc_single
+
+apply64AVX2InMulRecipFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InMulRecipFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VMASKMOVPD  (AX), Y2, Y0
+	VSUBPD      Y4, Y0, Y0
+	VMASKMOVPD  Y0, Y2, (AX)
+
+apply64AVX2InMulRecipFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutMulRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2OutMulRecip(SB), NOSPLIT, $32-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2OutMulRecip_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulRecip_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulRecip_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulRecip_near:
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  Y4, Y4, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y6
+	VMOVUPD 64(CX), Y7
+	VMULPD  Y6, Y6, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD Y7, 64(CX)
+	VMOVUPD 96(DX), Y8
+	VMOVUPD 96(CX), Y9
+	VMULPD  Y8, Y8, Y10
+	VADDPD  Y10, Y9, Y9
+	VMOVUPD Y9, 96(CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y7, Y7
+	VADDPD  (SP), Y7, Y7
+	VSQRTPD Y9, Y9
+	VADDPD  (SP), Y9, Y9
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y4, Y2
+	VDIVPD  Y5, Y1, Y5
+	VMULPD  Y2, Y5, Y5
+	VMULPD  Y0, Y6, Y2
+	VDIVPD  Y7, Y1, Y7
+	VMULPD  Y2, Y7, Y7
+	VMULPD  Y0, Y8, Y2
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y2, Y9, Y9
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
+	VMOVUPD 32(AX), Y2
+	VSUBPD  Y5, Y2, Y2
+	VMOVUPD Y2, 32(AX)
+	VMOVUPD 64(AX), Y2
+	VSUBPD  Y7, Y2, Y2
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD 96(AX), Y2
+	VSUBPD  Y9, Y2, Y2
+	VMOVUPD Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2OutMulRecip_block
+
+apply64AVX2OutMulRecip_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2OutMulRecip_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2OutMulRecip_single
+
+apply64AVX2OutMulRecip_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2OutMulRecip_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     Y3, Y3, Y5
+	VADDPD     Y5, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VSQRTPD    Y4, Y4
+	VADDPD     (SP), Y4, Y4
+	VMULPD     Y0, Y3, Y0
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y0, Y4, Y4
+	VMASKMOVPD (AX), Y2, Y0
+	VSUBPD     Y4, Y0, Y0
+	VMASKMOVPD Y0, Y2, (AX)
+
+apply64AVX2OutMulRecip_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutMulRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutMulRecipFusedAcc(SB), NOSPLIT, $32-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2OutMulRecipFusedAcc_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulRecipFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulRecipFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulRecipFusedAcc_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y6
+	VMOVUPD     64(CX), Y7
+	VFMADD231PD Y6, Y6, Y7
+	VMOVUPD     Y7, 64(CX)
+	VMOVUPD     96(DX), Y8
+	VMOVUPD     96(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y7, Y7
+	VADDPD      (SP), Y7, Y7
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y4, Y2
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y6, Y2
+	VDIVPD      Y7, Y1, Y7
+	VMULPD      Y2, Y7, Y7
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	VMOVUPD     32(AX), Y2
+	VSUBPD      Y5, Y2, Y2
+	VMOVUPD     Y2, 32(AX)
+	VMOVUPD     64(AX), Y2
+	VSUBPD      Y7, Y2, Y2
+	VMOVUPD     Y2, 64(AX)
+	VMOVUPD     96(AX), Y2
+	VSUBPD      Y9, Y2, Y2
+	VMOVUPD     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutMulRecipFusedAcc_block
+
+apply64AVX2OutMulRecipFusedAcc_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutMulRecipFusedAcc_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutMulRecipFusedAcc_single
+
+apply64AVX2OutMulRecipFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutMulRecipFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VMASKMOVPD  (AX), Y2, Y0
+	VSUBPD      Y4, Y0, Y0
+	VMASKMOVPD  Y0, Y2, (AX)
+
+apply64AVX2OutMulRecipFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InMulRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2InMulRecipDecay(SB), NOSPLIT, $96-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2InMulRecipDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulRecipDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulRecipDecay_near:
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  32(SP), Y5, Y5
+	VMULPD  Y4, Y4, Y6
+	VMULPD  64(SP), Y6, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y6
+	VMOVUPD 64(CX), Y7
+	VMULPD  32(SP), Y7, Y7
+	VMULPD  Y6, Y6, Y8
+	VMULPD  64(SP), Y8, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD Y7, 64(CX)
+	VMOVUPD 96(DX), Y8
+	VMOVUPD 96(CX), Y9
+	VMULPD  32(SP), Y9, Y9
+	VMULPD  Y8, Y8, Y10
+	VMULPD  64(SP), Y10, Y10
+	VADDPD  Y10, Y9, Y9
+	VMOVUPD Y9, 96(CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y7, Y7
+	VSQRTPD Y7, Y7
+	VADDPD  (SP), Y9, Y9
+	VSQRTPD Y9, Y9
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y4, Y2
+	VDIVPD  Y5, Y1, Y5
+	VMULPD  Y2, Y5, Y5
+	VMULPD  Y0, Y6, Y2
+	VDIVPD  Y7, Y1, Y7
+	VMULPD  Y2, Y7, Y7
+	VMULPD  Y0, Y8, Y2
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y2, Y9, Y9
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
+	VMOVUPD 32(AX), Y2
+	VSUBPD  Y5, Y2, Y2
+	VMOVUPD Y2, 32(AX)
+	VMOVUPD 64(AX), Y2
+	VSUBPD  Y7, Y2, Y2
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD 96(AX), Y2
+	VSUBPD  Y9, Y2, Y2
+	VMOVUPD Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2InMulRecipDecay_block
+
+apply64AVX2InMulRecipDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2InMulRecipDecay_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2InMulRecipDecay_single
+
+apply64AVX2InMulRecipDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2InMulRecipDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     32(SP), Y4, Y4
+	VMULPD     Y3, Y3, Y5
+	VMULPD     64(SP), Y5, Y5
+	VADDPD     Y5, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VADDPD     (SP), Y4, Y4
+	VSQRTPD    Y4, Y4
+	VMULPD     Y0, Y3, Y0
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y0, Y4, Y4
+	VMASKMOVPD (AX), Y2, Y0
+	VSUBPD     Y4, Y0, Y0
+	VMASKMOVPD Y0, Y2, (AX)
+
+apply64AVX2InMulRecipDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InMulRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InMulRecipFusedAccDecay(SB), NOSPLIT, $96-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2InMulRecipFusedAccDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulRecipFusedAccDecay_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y6
+	VFMADD231PD Y4, Y6, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y6
+	VMOVUPD     64(CX), Y7
+	VMULPD      32(SP), Y7, Y7
+	VMULPD      64(SP), Y6, Y8
+	VFMADD231PD Y6, Y8, Y7
+	VMOVUPD     Y7, 64(CX)
+	VMOVUPD     96(DX), Y8
+	VMOVUPD     96(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y10
+	VFMADD231PD Y8, Y10, Y9
+	VMOVUPD     Y9, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y7, Y7
+	VSQRTPD     Y7, Y7
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y4, Y2
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y6, Y2
+	VDIVPD      Y7, Y1, Y7
+	VMULPD      Y2, Y7, Y7
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	VMOVUPD     32(AX), Y2
+	VSUBPD      Y5, Y2, Y2
+	VMOVUPD     Y2, 32(AX)
+	VMOVUPD     64(AX), Y2
+	VSUBPD      Y7, Y2, Y2
+	VMOVUPD     Y2, 64(AX)
+	VMOVUPD     96(AX), Y2
+	VSUBPD      Y9, Y2, Y2
+	VMOVUPD     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InMulRecipFusedAccDecay_block
+
+apply64AVX2InMulRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InMulRecipFusedAccDecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InMulRecipFusedAccDecay_single
+
+apply64AVX2InMulRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InMulRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y5
+	VFMADD231PD Y3, Y5, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VMASKMOVPD  (AX), Y2, Y0
+	VSUBPD      Y4, Y0, Y0
+	VMASKMOVPD  Y0, Y2, (AX)
+
+apply64AVX2InMulRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutMulRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2OutMulRecipDecay(SB), NOSPLIT, $96-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2OutMulRecipDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulRecipDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulRecipDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulRecipDecay_near:
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  32(SP), Y5, Y5
+	VMULPD  Y4, Y4, Y6
+	VMULPD  64(SP), Y6, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y6
+	VMOVUPD 64(CX), Y7
+	VMULPD  32(SP), Y7, Y7
+	VMULPD  Y6, Y6, Y8
+	VMULPD  64(SP), Y8, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD Y7, 64(CX)
+	VMOVUPD 96(DX), Y8
+	VMOVUPD 96(CX), Y9
+	VMULPD  32(SP), Y9, Y9
+	VMULPD  Y8, Y8, Y10
+	VMULPD  64(SP), Y10, Y10
+	VADDPD  Y10, Y9, Y9
+	VMOVUPD Y9, 96(CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y7, Y7
+	VADDPD  (SP), Y7, Y7
+	VSQRTPD Y9, Y9
+	VADDPD  (SP), Y9, Y9
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y4, Y2
+	VDIVPD  Y5, Y1, Y5
+	VMULPD  Y2, Y5, Y5
+	VMULPD  Y0, Y6, Y2
+	VDIVPD  Y7, Y1, Y7
+	VMULPD  Y2, Y7, Y7
+	VMULPD  Y0, Y8, Y2
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y2, Y9, Y9
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
+	VMOVUPD 32(AX), Y2
+	VSUBPD  Y5, Y2, Y2
+	VMOVUPD Y2, 32(AX)
+	VMOVUPD 64(AX), Y2
+	VSUBPD  Y7, Y2, Y2
+	VMOVUPD Y2, 64(AX)
+	VMOVUPD 96(AX), Y2
+	VSUBPD  Y9, Y2, Y2
+	VMOVUPD Y2, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2OutMulRecipDecay_block
+
+apply64AVX2OutMulRecipDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2OutMulRecipDecay_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMOVUPD (AX), Y2
+	VSUBPD  Y3, Y2, Y2
+	VMOVUPD Y2, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2OutMulRecipDecay_single
+
+apply64AVX2OutMulRecipDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2OutMulRecipDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     32(SP), Y4, Y4
+	VMULPD     Y3, Y3, Y5
+	VMULPD     64(SP), Y5, Y5
+	VADDPD     Y5, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VSQRTPD    Y4, Y4
+	VADDPD     (SP), Y4, Y4
+	VMULPD     Y0, Y3, Y0
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y0, Y4, Y4
+	VMASKMOVPD (AX), Y2, Y0
+	VSUBPD     Y4, Y0, Y0
+	VMASKMOVPD Y0, Y2, (AX)
+
+apply64AVX2OutMulRecipDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutMulRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutMulRecipFusedAccDecay(SB), NOSPLIT, $96-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2OutMulRecipFusedAccDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulRecipFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulRecipFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulRecipFusedAccDecay_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y6
+	VFMADD231PD Y4, Y6, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y6
+	VMOVUPD     64(CX), Y7
+	VMULPD      32(SP), Y7, Y7
+	VMULPD      64(SP), Y6, Y8
+	VFMADD231PD Y6, Y8, Y7
+	VMOVUPD     Y7, 64(CX)
+	VMOVUPD     96(DX), Y8
+	VMOVUPD     96(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y10
+	VFMADD231PD Y8, Y10, Y9
+	VMOVUPD     Y9, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y7, Y7
+	VADDPD      (SP), Y7, Y7
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y4, Y2
+	VDIVPD      Y5, Y1, Y5
+	VMULPD      Y2, Y5, Y5
+	VMULPD      Y0, Y6, Y2
+	VDIVPD      Y7, Y1, Y7
+	VMULPD      Y2, Y7, Y7
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	VMOVUPD     32(AX), Y2
+	VSUBPD      Y5, Y2, Y2
+	VMOVUPD     Y2, 32(AX)
+	VMOVUPD     64(AX), Y2
+	VSUBPD      Y7, Y2, Y2
+	VMOVUPD     Y2, 64(AX)
+	VMOVUPD     96(AX), Y2
+	VSUBPD      Y9, Y2, Y2
+	VMOVUPD     Y2, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutMulRecipFusedAccDecay_block
+
+apply64AVX2OutMulRecipFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutMulRecipFusedAccDecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMOVUPD     (AX), Y2
+	VSUBPD      Y3, Y2, Y2
+	VMOVUPD     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutMulRecipFusedAccDecay_single
+
+apply64AVX2OutMulRecipFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutMulRecipFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y5
+	VFMADD231PD Y3, Y5, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VMASKMOVPD  (AX), Y2, Y0
+	VSUBPD      Y4, Y0, Y0
+	VMASKMOVPD  Y0, Y2, (AX)
+
+apply64AVX2OutMulRecipFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InQuotMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2InQuotMul(SB), NOSPLIT, $32-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+
+apply64AVX2InQuotMul_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InQuotMul_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InQuotMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InQuotMul_near:
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(CX), Y4
+	VMULPD  Y3, Y3, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD Y4, 32(CX)
+	VMOVUPD 64(DX), Y5
+	VMOVUPD 64(CX), Y6
+	VMULPD  Y5, Y5, Y7
+	VADDPD  Y7, Y6, Y6
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD 96(DX), Y7
+	VMOVUPD 96(CX), Y8
+	VMULPD  Y7, Y7, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD Y8, 96(CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y4, Y4
+	VSQRTPD Y4, Y4
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y8, Y8
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y4, Y3, Y4
+	VMULPD  Y0, Y4, Y4
+	VDIVPD  Y6, Y5, Y6
+	VMULPD  Y0, Y6, Y6
+	VDIVPD  Y8, Y7, Y8
+	VMULPD  Y0, Y8, Y8
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	VMOVUPD 32(AX), Y1
+	VSUBPD  Y4, Y1, Y1
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD 64(AX), Y1
+	VSUBPD  Y6, Y1, Y1
+	VMOVUPD Y1, 64(AX)
+	VMOVUPD 96(AX), Y1
+	VSUBPD  Y8, Y1, Y1
+	VMOVUPD Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2InQuotMul_block
+
+apply64AVX2InQuotMul_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2InQuotMul_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2InQuotMul_single
+
+apply64AVX2InQuotMul_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2InQuotMul_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     Y2, Y2, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VADDPD     (SP), Y3, Y3
+	VSQRTPD    Y3, Y3
+	VDIVPD     Y3, Y2, Y3
+	VMULPD     Y0, Y3, Y3
+	VMASKMOVPD (AX), Y1, Y0
+	VSUBPD     Y3, Y0, Y0
+	VMASKMOVPD Y0, Y1, (AX)
+
+apply64AVX2InQuotMul_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InQuotMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InQuotMulFusedAcc(SB), NOSPLIT, $32-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+
+apply64AVX2InQuotMulFusedAcc_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InQuotMulFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InQuotMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InQuotMulFusedAcc_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y3
+	VMOVUPD     32(CX), Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMOVUPD     Y4, 32(CX)
+	VMOVUPD     64(DX), Y5
+	VMOVUPD     64(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 64(CX)
+	VMOVUPD     96(DX), Y7
+	VMOVUPD     96(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y4, Y3, Y4
+	VMULPD      Y0, Y4, Y4
+	VDIVPD      Y6, Y5, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	VMOVUPD     32(AX), Y1
+	VSUBPD      Y4, Y1, Y1
+	VMOVUPD     Y1, 32(AX)
+	VMOVUPD     64(AX), Y1
+	VSUBPD      Y6, Y1, Y1
+	VMOVUPD     Y1, 64(AX)
+	VMOVUPD     96(AX), Y1
+	VSUBPD      Y8, Y1, Y1
+	VMOVUPD     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InQuotMulFusedAcc_block
+
+apply64AVX2InQuotMulFusedAcc_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InQuotMulFusedAcc_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InQuotMulFusedAcc_single
+
+apply64AVX2InQuotMulFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InQuotMulFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VMASKMOVPD  (AX), Y1, Y0
+	VSUBPD      Y3, Y0, Y0
+	VMASKMOVPD  Y0, Y1, (AX)
+
+apply64AVX2InQuotMulFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutQuotMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2OutQuotMul(SB), NOSPLIT, $32-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+
+apply64AVX2OutQuotMul_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutQuotMul_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutQuotMul_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutQuotMul_near:
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(CX), Y4
+	VMULPD  Y3, Y3, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD Y4, 32(CX)
+	VMOVUPD 64(DX), Y5
+	VMOVUPD 64(CX), Y6
+	VMULPD  Y5, Y5, Y7
+	VADDPD  Y7, Y6, Y6
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD 96(DX), Y7
+	VMOVUPD 96(CX), Y8
+	VMULPD  Y7, Y7, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD Y8, 96(CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y4, Y4
+	VADDPD  (SP), Y4, Y4
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y8, Y8
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y4, Y3, Y4
+	VMULPD  Y0, Y4, Y4
+	VDIVPD  Y6, Y5, Y6
+	VMULPD  Y0, Y6, Y6
+	VDIVPD  Y8, Y7, Y8
+	VMULPD  Y0, Y8, Y8
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	VMOVUPD 32(AX), Y1
+	VSUBPD  Y4, Y1, Y1
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD 64(AX), Y1
+	VSUBPD  Y6, Y1, Y1
+	VMOVUPD Y1, 64(AX)
+	VMOVUPD 96(AX), Y1
+	VSUBPD  Y8, Y1, Y1
+	VMOVUPD Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2OutQuotMul_block
+
+apply64AVX2OutQuotMul_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2OutQuotMul_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2OutQuotMul_single
+
+apply64AVX2OutQuotMul_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2OutQuotMul_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     Y2, Y2, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VSQRTPD    Y3, Y3
+	VADDPD     (SP), Y3, Y3
+	VDIVPD     Y3, Y2, Y3
+	VMULPD     Y0, Y3, Y3
+	VMASKMOVPD (AX), Y1, Y0
+	VSUBPD     Y3, Y0, Y0
+	VMASKMOVPD Y0, Y1, (AX)
+
+apply64AVX2OutQuotMul_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutQuotMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutQuotMulFusedAcc(SB), NOSPLIT, $32-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+
+apply64AVX2OutQuotMulFusedAcc_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutQuotMulFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutQuotMulFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutQuotMulFusedAcc_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y3
+	VMOVUPD     32(CX), Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMOVUPD     Y4, 32(CX)
+	VMOVUPD     64(DX), Y5
+	VMOVUPD     64(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 64(CX)
+	VMOVUPD     96(DX), Y7
+	VMOVUPD     96(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y4, Y3, Y4
+	VMULPD      Y0, Y4, Y4
+	VDIVPD      Y6, Y5, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	VMOVUPD     32(AX), Y1
+	VSUBPD      Y4, Y1, Y1
+	VMOVUPD     Y1, 32(AX)
+	VMOVUPD     64(AX), Y1
+	VSUBPD      Y6, Y1, Y1
+	VMOVUPD     Y1, 64(AX)
+	VMOVUPD     96(AX), Y1
+	VSUBPD      Y8, Y1, Y1
+	VMOVUPD     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutQuotMulFusedAcc_block
+
+apply64AVX2OutQuotMulFusedAcc_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutQuotMulFusedAcc_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutQuotMulFusedAcc_single
+
+apply64AVX2OutQuotMulFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutQuotMulFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VMASKMOVPD  (AX), Y1, Y0
+	VSUBPD      Y3, Y0, Y0
+	VMASKMOVPD  Y0, Y1, (AX)
+
+apply64AVX2OutQuotMulFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InQuotMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2InQuotMulDecay(SB), NOSPLIT, $96-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+
+apply64AVX2InQuotMulDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InQuotMulDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InQuotMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InQuotMulDecay_near:
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y3
+	VMULPD  64(SP), Y3, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(CX), Y4
+	VMULPD  32(SP), Y4, Y4
+	VMULPD  Y3, Y3, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD Y4, 32(CX)
+	VMOVUPD 64(DX), Y5
+	VMOVUPD 64(CX), Y6
+	VMULPD  32(SP), Y6, Y6
+	VMULPD  Y5, Y5, Y7
+	VMULPD  64(SP), Y7, Y7
+	VADDPD  Y7, Y6, Y6
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD 96(DX), Y7
+	VMOVUPD 96(CX), Y8
+	VMULPD  32(SP), Y8, Y8
+	VMULPD  Y7, Y7, Y9
+	VMULPD  64(SP), Y9, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD Y8, 96(CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y4, Y4
+	VSQRTPD Y4, Y4
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y8, Y8
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y4, Y3, Y4
+	VMULPD  Y0, Y4, Y4
+	VDIVPD  Y6, Y5, Y6
+	VMULPD  Y0, Y6, Y6
+	VDIVPD  Y8, Y7, Y8
+	VMULPD  Y0, Y8, Y8
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	VMOVUPD 32(AX), Y1
+	VSUBPD  Y4, Y1, Y1
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD 64(AX), Y1
+	VSUBPD  Y6, Y1, Y1
+	VMOVUPD Y1, 64(AX)
+	VMOVUPD 96(AX), Y1
+	VSUBPD  Y8, Y1, Y1
+	VMOVUPD Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2InQuotMulDecay_block
+
+apply64AVX2InQuotMulDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2InQuotMulDecay_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y3
+	VMULPD  64(SP), Y3, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2InQuotMulDecay_single
+
+apply64AVX2InQuotMulDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2InQuotMulDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     32(SP), Y3, Y3
+	VMULPD     Y2, Y2, Y4
+	VMULPD     64(SP), Y4, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VADDPD     (SP), Y3, Y3
+	VSQRTPD    Y3, Y3
+	VDIVPD     Y3, Y2, Y3
+	VMULPD     Y0, Y3, Y3
+	VMASKMOVPD (AX), Y1, Y0
+	VSUBPD     Y3, Y0, Y0
+	VMASKMOVPD Y0, Y1, (AX)
+
+apply64AVX2InQuotMulDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InQuotMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InQuotMulFusedAccDecay(SB), NOSPLIT, $96-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+
+apply64AVX2InQuotMulFusedAccDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InQuotMulFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InQuotMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InQuotMulFusedAccDecay_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y3
+	VFMADD231PD Y1, Y3, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y3
+	VMOVUPD     32(CX), Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y5
+	VFMADD231PD Y3, Y5, Y4
+	VMOVUPD     Y4, 32(CX)
+	VMOVUPD     64(DX), Y5
+	VMOVUPD     64(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y7
+	VFMADD231PD Y5, Y7, Y6
+	VMOVUPD     Y6, 64(CX)
+	VMOVUPD     96(DX), Y7
+	VMOVUPD     96(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y9
+	VFMADD231PD Y7, Y9, Y8
+	VMOVUPD     Y8, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y4, Y3, Y4
+	VMULPD      Y0, Y4, Y4
+	VDIVPD      Y6, Y5, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	VMOVUPD     32(AX), Y1
+	VSUBPD      Y4, Y1, Y1
+	VMOVUPD     Y1, 32(AX)
+	VMOVUPD     64(AX), Y1
+	VSUBPD      Y6, Y1, Y1
+	VMOVUPD     Y1, 64(AX)
+	VMOVUPD     96(AX), Y1
+	VSUBPD      Y8, Y1, Y1
+	VMOVUPD     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InQuotMulFusedAccDecay_block
+
+apply64AVX2InQuotMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InQuotMulFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y3
+	VFMADD231PD Y1, Y3, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InQuotMulFusedAccDecay_single
+
+apply64AVX2InQuotMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InQuotMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VMASKMOVPD  (AX), Y1, Y0
+	VSUBPD      Y3, Y0, Y0
+	VMASKMOVPD  Y0, Y1, (AX)
+
+apply64AVX2InQuotMulFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutQuotMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2OutQuotMulDecay(SB), NOSPLIT, $96-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+
+apply64AVX2OutQuotMulDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutQuotMulDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutQuotMulDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutQuotMulDecay_near:
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y3
+	VMULPD  64(SP), Y3, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y3
+	VMOVUPD 32(CX), Y4
+	VMULPD  32(SP), Y4, Y4
+	VMULPD  Y3, Y3, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD Y4, 32(CX)
+	VMOVUPD 64(DX), Y5
+	VMOVUPD 64(CX), Y6
+	VMULPD  32(SP), Y6, Y6
+	VMULPD  Y5, Y5, Y7
+	VMULPD  64(SP), Y7, Y7
+	VADDPD  Y7, Y6, Y6
+	VMOVUPD Y6, 64(CX)
+	VMOVUPD 96(DX), Y7
+	VMOVUPD 96(CX), Y8
+	VMULPD  32(SP), Y8, Y8
+	VMULPD  Y7, Y7, Y9
+	VMULPD  64(SP), Y9, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD Y8, 96(CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y4, Y4
+	VADDPD  (SP), Y4, Y4
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y8, Y8
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y4, Y3, Y4
+	VMULPD  Y0, Y4, Y4
+	VDIVPD  Y6, Y5, Y6
+	VMULPD  Y0, Y6, Y6
+	VDIVPD  Y8, Y7, Y8
+	VMULPD  Y0, Y8, Y8
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	VMOVUPD 32(AX), Y1
+	VSUBPD  Y4, Y1, Y1
+	VMOVUPD Y1, 32(AX)
+	VMOVUPD 64(AX), Y1
+	VSUBPD  Y6, Y1, Y1
+	VMOVUPD Y1, 64(AX)
+	VMOVUPD 96(AX), Y1
+	VSUBPD  Y8, Y1, Y1
+	VMOVUPD Y1, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2OutQuotMulDecay_block
+
+apply64AVX2OutQuotMulDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2OutQuotMulDecay_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y3
+	VMULPD  64(SP), Y3, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VMOVUPD (AX), Y1
+	VSUBPD  Y2, Y1, Y1
+	VMOVUPD Y1, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2OutQuotMulDecay_single
+
+apply64AVX2OutQuotMulDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2OutQuotMulDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     32(SP), Y3, Y3
+	VMULPD     Y2, Y2, Y4
+	VMULPD     64(SP), Y4, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VSQRTPD    Y3, Y3
+	VADDPD     (SP), Y3, Y3
+	VDIVPD     Y3, Y2, Y3
+	VMULPD     Y0, Y3, Y3
+	VMASKMOVPD (AX), Y1, Y0
+	VSUBPD     Y3, Y0, Y0
+	VMASKMOVPD Y0, Y1, (AX)
+
+apply64AVX2OutQuotMulDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutQuotMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutQuotMulFusedAccDecay(SB), NOSPLIT, $96-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+
+apply64AVX2OutQuotMulFusedAccDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutQuotMulFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutQuotMulFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutQuotMulFusedAccDecay_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y3
+	VFMADD231PD Y1, Y3, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y3
+	VMOVUPD     32(CX), Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y5
+	VFMADD231PD Y3, Y5, Y4
+	VMOVUPD     Y4, 32(CX)
+	VMOVUPD     64(DX), Y5
+	VMOVUPD     64(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y7
+	VFMADD231PD Y5, Y7, Y6
+	VMOVUPD     Y6, 64(CX)
+	VMOVUPD     96(DX), Y7
+	VMOVUPD     96(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y9
+	VFMADD231PD Y7, Y9, Y8
+	VMOVUPD     Y8, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y4, Y3, Y4
+	VMULPD      Y0, Y4, Y4
+	VDIVPD      Y6, Y5, Y6
+	VMULPD      Y0, Y6, Y6
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	VMOVUPD     32(AX), Y1
+	VSUBPD      Y4, Y1, Y1
+	VMOVUPD     Y1, 32(AX)
+	VMOVUPD     64(AX), Y1
+	VSUBPD      Y6, Y1, Y1
+	VMOVUPD     Y1, 64(AX)
+	VMOVUPD     96(AX), Y1
+	VSUBPD      Y8, Y1, Y1
+	VMOVUPD     Y1, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutQuotMulFusedAccDecay_block
+
+apply64AVX2OutQuotMulFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutQuotMulFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y3
+	VFMADD231PD Y1, Y3, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VMOVUPD     (AX), Y1
+	VSUBPD      Y2, Y1, Y1
+	VMOVUPD     Y1, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutQuotMulFusedAccDecay_single
+
+apply64AVX2OutQuotMulFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutQuotMulFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VMASKMOVPD  (AX), Y1, Y0
+	VSUBPD      Y3, Y0, Y0
+	VMASKMOVPD  Y0, Y1, (AX)
+
+apply64AVX2OutQuotMulFusedAccDecay_done:
 	VZEROUPPER
 	RET
 
@@ -27112,6 +38932,2334 @@ apply64AVX2OutRecipWdAddFusedAccDecayGuard_done:
 	VZEROUPPER
 	RET
 
+// func apply64AVX2InMulRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2InMulRecipWdAdd(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2InMulRecipWdAdd_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulRecipWdAdd_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulRecipWdAdd_near:
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  32(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y5
+	VMOVUPD 32(AX), Y7
+	VMULPD  32(SP), Y7, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD 32(CX), Y6
+	VMULPD  Y5, Y5, Y8
+	VADDPD  Y8, Y6, Y6
+	VMOVUPD Y6, 32(CX)
+	VMOVUPD 64(DX), Y8
+	VMOVUPD 64(AX), Y10
+	VMULPD  32(SP), Y10, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD 64(CX), Y9
+	VMULPD  Y8, Y8, Y11
+	VADDPD  Y11, Y9, Y9
+	VMOVUPD Y9, 64(CX)
+	VMOVUPD 96(DX), Y11
+	VMOVUPD 96(AX), Y13
+	VMULPD  32(SP), Y13, Y12
+	VADDPD  Y12, Y11, Y11
+	VMOVUPD 96(CX), Y12
+	VMULPD  Y11, Y11, Y14
+	VADDPD  Y14, Y12, Y12
+	VMOVUPD Y12, 96(CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y9, Y9
+	VSQRTPD Y9, Y9
+	VADDPD  (SP), Y12, Y12
+	VSQRTPD Y12, Y12
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y5, Y2
+	VDIVPD  Y6, Y1, Y6
+	VMULPD  Y2, Y6, Y6
+	VMULPD  Y0, Y8, Y2
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y2, Y9, Y9
+	VMULPD  Y0, Y11, Y2
+	VDIVPD  Y12, Y1, Y12
+	VMULPD  Y2, Y12, Y12
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VSUBPD  Y6, Y7, Y7
+	VMOVUPD Y7, 32(AX)
+	VSUBPD  Y9, Y10, Y10
+	VMOVUPD Y10, 64(AX)
+	VSUBPD  Y12, Y13, Y13
+	VMOVUPD Y13, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2InMulRecipWdAdd_block
+
+apply64AVX2InMulRecipWdAdd_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2InMulRecipWdAdd_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  32(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2InMulRecipWdAdd_single
+
+apply64AVX2InMulRecipWdAdd_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2InMulRecipWdAdd_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (AX), Y2, Y5
+	VMULPD     32(SP), Y5, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     Y3, Y3, Y6
+	VADDPD     Y6, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VADDPD     (SP), Y4, Y4
+	VSQRTPD    Y4, Y4
+	VMULPD     Y0, Y3, Y0
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y0, Y4, Y4
+	VSUBPD     Y4, Y5, Y5
+	VMASKMOVPD Y5, Y2, (AX)
+
+apply64AVX2InMulRecipWdAdd_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InMulRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InMulRecipWdAddFusedAcc(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2InMulRecipWdAddFusedAcc_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulRecipWdAddFusedAcc_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VMULPD      32(SP), Y7, Y6
+	VADDPD      Y6, Y5, Y5
+	VMOVUPD     32(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VMULPD      32(SP), Y10, Y9
+	VADDPD      Y9, Y8, Y8
+	VMOVUPD     64(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VMULPD      32(SP), Y13, Y12
+	VADDPD      Y12, Y11, Y11
+	VMOVUPD     96(CX), Y12
+	VFMADD231PD Y11, Y11, Y12
+	VMOVUPD     Y12, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y12, Y12
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y5, Y2
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y2, Y6, Y6
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMULPD      Y0, Y11, Y2
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y2, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InMulRecipWdAddFusedAcc_block
+
+apply64AVX2InMulRecipWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InMulRecipWdAddFusedAcc_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InMulRecipWdAddFusedAcc_single
+
+apply64AVX2InMulRecipWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InMulRecipWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VMULPD      32(SP), Y5, Y4
+	VADDPD      Y4, Y3, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+apply64AVX2InMulRecipWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutMulRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2OutMulRecipWdAdd(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2OutMulRecipWdAdd_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulRecipWdAdd_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulRecipWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulRecipWdAdd_near:
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  32(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y5
+	VMOVUPD 32(AX), Y7
+	VMULPD  32(SP), Y7, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD 32(CX), Y6
+	VMULPD  Y5, Y5, Y8
+	VADDPD  Y8, Y6, Y6
+	VMOVUPD Y6, 32(CX)
+	VMOVUPD 64(DX), Y8
+	VMOVUPD 64(AX), Y10
+	VMULPD  32(SP), Y10, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD 64(CX), Y9
+	VMULPD  Y8, Y8, Y11
+	VADDPD  Y11, Y9, Y9
+	VMOVUPD Y9, 64(CX)
+	VMOVUPD 96(DX), Y11
+	VMOVUPD 96(AX), Y13
+	VMULPD  32(SP), Y13, Y12
+	VADDPD  Y12, Y11, Y11
+	VMOVUPD 96(CX), Y12
+	VMULPD  Y11, Y11, Y14
+	VADDPD  Y14, Y12, Y12
+	VMOVUPD Y12, 96(CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y9, Y9
+	VADDPD  (SP), Y9, Y9
+	VSQRTPD Y12, Y12
+	VADDPD  (SP), Y12, Y12
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y5, Y2
+	VDIVPD  Y6, Y1, Y6
+	VMULPD  Y2, Y6, Y6
+	VMULPD  Y0, Y8, Y2
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y2, Y9, Y9
+	VMULPD  Y0, Y11, Y2
+	VDIVPD  Y12, Y1, Y12
+	VMULPD  Y2, Y12, Y12
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VSUBPD  Y6, Y7, Y7
+	VMOVUPD Y7, 32(AX)
+	VSUBPD  Y9, Y10, Y10
+	VMOVUPD Y10, 64(AX)
+	VSUBPD  Y12, Y13, Y13
+	VMOVUPD Y13, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2OutMulRecipWdAdd_block
+
+apply64AVX2OutMulRecipWdAdd_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2OutMulRecipWdAdd_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  32(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  Y2, Y2, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2OutMulRecipWdAdd_single
+
+apply64AVX2OutMulRecipWdAdd_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2OutMulRecipWdAdd_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (AX), Y2, Y5
+	VMULPD     32(SP), Y5, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     Y3, Y3, Y6
+	VADDPD     Y6, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VSQRTPD    Y4, Y4
+	VADDPD     (SP), Y4, Y4
+	VMULPD     Y0, Y3, Y0
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y0, Y4, Y4
+	VSUBPD     Y4, Y5, Y5
+	VMASKMOVPD Y5, Y2, (AX)
+
+apply64AVX2OutMulRecipWdAdd_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutMulRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutMulRecipWdAddFusedAcc(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2OutMulRecipWdAddFusedAcc_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulRecipWdAddFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulRecipWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulRecipWdAddFusedAcc_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VMULPD      32(SP), Y7, Y6
+	VADDPD      Y6, Y5, Y5
+	VMOVUPD     32(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VMULPD      32(SP), Y10, Y9
+	VADDPD      Y9, Y8, Y8
+	VMOVUPD     64(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VMULPD      32(SP), Y13, Y12
+	VADDPD      Y12, Y11, Y11
+	VMOVUPD     96(CX), Y12
+	VFMADD231PD Y11, Y11, Y12
+	VMOVUPD     Y12, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y12, Y12
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y5, Y2
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y2, Y6, Y6
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMULPD      Y0, Y11, Y2
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y2, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutMulRecipWdAddFusedAcc_block
+
+apply64AVX2OutMulRecipWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutMulRecipWdAddFusedAcc_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutMulRecipWdAddFusedAcc_single
+
+apply64AVX2OutMulRecipWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutMulRecipWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VMULPD      32(SP), Y5, Y4
+	VADDPD      Y4, Y3, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+apply64AVX2OutMulRecipWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InMulRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2InMulRecipWdAddDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2InMulRecipWdAddDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulRecipWdAddDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulRecipWdAddDecay_near:
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  96(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y5
+	VMOVUPD 32(AX), Y7
+	VMULPD  96(SP), Y7, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD 32(CX), Y6
+	VMULPD  32(SP), Y6, Y6
+	VMULPD  Y5, Y5, Y8
+	VMULPD  64(SP), Y8, Y8
+	VADDPD  Y8, Y6, Y6
+	VMOVUPD Y6, 32(CX)
+	VMOVUPD 64(DX), Y8
+	VMOVUPD 64(AX), Y10
+	VMULPD  96(SP), Y10, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD 64(CX), Y9
+	VMULPD  32(SP), Y9, Y9
+	VMULPD  Y8, Y8, Y11
+	VMULPD  64(SP), Y11, Y11
+	VADDPD  Y11, Y9, Y9
+	VMOVUPD Y9, 64(CX)
+	VMOVUPD 96(DX), Y11
+	VMOVUPD 96(AX), Y13
+	VMULPD  96(SP), Y13, Y12
+	VADDPD  Y12, Y11, Y11
+	VMOVUPD 96(CX), Y12
+	VMULPD  32(SP), Y12, Y12
+	VMULPD  Y11, Y11, Y14
+	VMULPD  64(SP), Y14, Y14
+	VADDPD  Y14, Y12, Y12
+	VMOVUPD Y12, 96(CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y9, Y9
+	VSQRTPD Y9, Y9
+	VADDPD  (SP), Y12, Y12
+	VSQRTPD Y12, Y12
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y5, Y2
+	VDIVPD  Y6, Y1, Y6
+	VMULPD  Y2, Y6, Y6
+	VMULPD  Y0, Y8, Y2
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y2, Y9, Y9
+	VMULPD  Y0, Y11, Y2
+	VDIVPD  Y12, Y1, Y12
+	VMULPD  Y2, Y12, Y12
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VSUBPD  Y6, Y7, Y7
+	VMOVUPD Y7, 32(AX)
+	VSUBPD  Y9, Y10, Y10
+	VMOVUPD Y10, 64(AX)
+	VSUBPD  Y12, Y13, Y13
+	VMOVUPD Y13, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2InMulRecipWdAddDecay_block
+
+apply64AVX2InMulRecipWdAddDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2InMulRecipWdAddDecay_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  96(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y3, Y3
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2InMulRecipWdAddDecay_single
+
+apply64AVX2InMulRecipWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2InMulRecipWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (AX), Y2, Y5
+	VMULPD     96(SP), Y5, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     32(SP), Y4, Y4
+	VMULPD     Y3, Y3, Y6
+	VMULPD     64(SP), Y6, Y6
+	VADDPD     Y6, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VADDPD     (SP), Y4, Y4
+	VSQRTPD    Y4, Y4
+	VMULPD     Y0, Y3, Y0
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y0, Y4, Y4
+	VSUBPD     Y4, Y5, Y5
+	VMASKMOVPD Y5, Y2, (AX)
+
+apply64AVX2InMulRecipWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InMulRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InMulRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2InMulRecipWdAddFusedAccDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulRecipWdAddFusedAccDecay_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VMULPD      96(SP), Y7, Y6
+	VADDPD      Y6, Y5, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y8
+	VFMADD231PD Y5, Y8, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VMULPD      96(SP), Y10, Y9
+	VADDPD      Y9, Y8, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y11
+	VFMADD231PD Y8, Y11, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VMULPD      96(SP), Y13, Y12
+	VADDPD      Y12, Y11, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      32(SP), Y12, Y12
+	VMULPD      64(SP), Y11, Y14
+	VFMADD231PD Y11, Y14, Y12
+	VMOVUPD     Y12, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y12, Y12
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y5, Y2
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y2, Y6, Y6
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMULPD      Y0, Y11, Y2
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y2, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InMulRecipWdAddFusedAccDecay_block
+
+apply64AVX2InMulRecipWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InMulRecipWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InMulRecipWdAddFusedAccDecay_single
+
+apply64AVX2InMulRecipWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InMulRecipWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VMULPD      96(SP), Y5, Y4
+	VADDPD      Y4, Y3, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y6
+	VFMADD231PD Y3, Y6, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+apply64AVX2InMulRecipWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutMulRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2OutMulRecipWdAddDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2OutMulRecipWdAddDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulRecipWdAddDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulRecipWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulRecipWdAddDecay_near:
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  96(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VMOVUPD 32(DX), Y5
+	VMOVUPD 32(AX), Y7
+	VMULPD  96(SP), Y7, Y6
+	VADDPD  Y6, Y5, Y5
+	VMOVUPD 32(CX), Y6
+	VMULPD  32(SP), Y6, Y6
+	VMULPD  Y5, Y5, Y8
+	VMULPD  64(SP), Y8, Y8
+	VADDPD  Y8, Y6, Y6
+	VMOVUPD Y6, 32(CX)
+	VMOVUPD 64(DX), Y8
+	VMOVUPD 64(AX), Y10
+	VMULPD  96(SP), Y10, Y9
+	VADDPD  Y9, Y8, Y8
+	VMOVUPD 64(CX), Y9
+	VMULPD  32(SP), Y9, Y9
+	VMULPD  Y8, Y8, Y11
+	VMULPD  64(SP), Y11, Y11
+	VADDPD  Y11, Y9, Y9
+	VMOVUPD Y9, 64(CX)
+	VMOVUPD 96(DX), Y11
+	VMOVUPD 96(AX), Y13
+	VMULPD  96(SP), Y13, Y12
+	VADDPD  Y12, Y11, Y11
+	VMOVUPD 96(CX), Y12
+	VMULPD  32(SP), Y12, Y12
+	VMULPD  Y11, Y11, Y14
+	VMULPD  64(SP), Y14, Y14
+	VADDPD  Y14, Y12, Y12
+	VMOVUPD Y12, 96(CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VSQRTPD Y6, Y6
+	VADDPD  (SP), Y6, Y6
+	VSQRTPD Y9, Y9
+	VADDPD  (SP), Y9, Y9
+	VSQRTPD Y12, Y12
+	VADDPD  (SP), Y12, Y12
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VMULPD  Y0, Y5, Y2
+	VDIVPD  Y6, Y1, Y6
+	VMULPD  Y2, Y6, Y6
+	VMULPD  Y0, Y8, Y2
+	VDIVPD  Y9, Y1, Y9
+	VMULPD  Y2, Y9, Y9
+	VMULPD  Y0, Y11, Y2
+	VDIVPD  Y12, Y1, Y12
+	VMULPD  Y2, Y12, Y12
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VSUBPD  Y6, Y7, Y7
+	VMOVUPD Y7, 32(AX)
+	VSUBPD  Y9, Y10, Y10
+	VMOVUPD Y10, 64(AX)
+	VSUBPD  Y12, Y13, Y13
+	VMOVUPD Y13, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2OutMulRecipWdAddDecay_block
+
+apply64AVX2OutMulRecipWdAddDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2OutMulRecipWdAddDecay_tail
+	VMOVUPD (DX), Y2
+	VMOVUPD (AX), Y4
+	VMULPD  96(SP), Y4, Y3
+	VADDPD  Y3, Y2, Y2
+	VMOVUPD (CX), Y3
+	VMULPD  32(SP), Y3, Y3
+	VMULPD  Y2, Y2, Y5
+	VMULPD  64(SP), Y5, Y5
+	VADDPD  Y5, Y3, Y3
+	VMOVUPD Y3, (CX)
+	VSQRTPD Y3, Y3
+	VADDPD  (SP), Y3, Y3
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y3, Y1, Y3
+	VMULPD  Y2, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2OutMulRecipWdAddDecay_single
+
+apply64AVX2OutMulRecipWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2OutMulRecipWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y2
+	VMASKMOVPD (DX), Y2, Y3
+	VMASKMOVPD (AX), Y2, Y5
+	VMULPD     96(SP), Y5, Y4
+	VADDPD     Y4, Y3, Y3
+	VMASKMOVPD (CX), Y2, Y4
+	VMULPD     32(SP), Y4, Y4
+	VMULPD     Y3, Y3, Y6
+	VMULPD     64(SP), Y6, Y6
+	VADDPD     Y6, Y4, Y4
+	VMASKMOVPD Y4, Y2, (CX)
+	VSQRTPD    Y4, Y4
+	VADDPD     (SP), Y4, Y4
+	VMULPD     Y0, Y3, Y0
+	VDIVPD     Y4, Y1, Y4
+	VMULPD     Y0, Y4, Y4
+	VSUBPD     Y4, Y5, Y5
+	VMASKMOVPD Y5, Y2, (AX)
+
+apply64AVX2OutMulRecipWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutMulRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutMulRecipWdAddFusedAccDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2OutMulRecipWdAddFusedAccDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulRecipWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulRecipWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulRecipWdAddFusedAccDecay_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VMULPD      96(SP), Y7, Y6
+	VADDPD      Y6, Y5, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y8
+	VFMADD231PD Y5, Y8, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VMULPD      96(SP), Y10, Y9
+	VADDPD      Y9, Y8, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y11
+	VFMADD231PD Y8, Y11, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VMULPD      96(SP), Y13, Y12
+	VADDPD      Y12, Y11, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      32(SP), Y12, Y12
+	VMULPD      64(SP), Y11, Y14
+	VFMADD231PD Y11, Y14, Y12
+	VMOVUPD     Y12, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y12, Y12
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y5, Y2
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y2, Y6, Y6
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMULPD      Y0, Y11, Y2
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y2, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutMulRecipWdAddFusedAccDecay_block
+
+apply64AVX2OutMulRecipWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutMulRecipWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutMulRecipWdAddFusedAccDecay_single
+
+apply64AVX2OutMulRecipWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutMulRecipWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VMULPD      96(SP), Y5, Y4
+	VADDPD      Y4, Y3, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y6
+	VFMADD231PD Y3, Y6, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+apply64AVX2OutMulRecipWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InQuotMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2InQuotMulWdAdd(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+
+apply64AVX2InQuotMulWdAdd_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InQuotMulWdAdd_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InQuotMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InQuotMulWdAdd_near:
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  32(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(AX), Y6
+	VMULPD  32(SP), Y6, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  Y4, Y4, Y7
+	VADDPD  Y7, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y7
+	VMOVUPD 64(AX), Y9
+	VMULPD  32(SP), Y9, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD 64(CX), Y8
+	VMULPD  Y7, Y7, Y10
+	VADDPD  Y10, Y8, Y8
+	VMOVUPD Y8, 64(CX)
+	VMOVUPD 96(DX), Y10
+	VMOVUPD 96(AX), Y12
+	VMULPD  32(SP), Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD 96(CX), Y11
+	VMULPD  Y10, Y10, Y13
+	VADDPD  Y13, Y11, Y11
+	VMOVUPD Y11, 96(CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y11, Y11
+	VSQRTPD Y11, Y11
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y5, Y4, Y5
+	VMULPD  Y0, Y5, Y5
+	VDIVPD  Y8, Y7, Y8
+	VMULPD  Y0, Y8, Y8
+	VDIVPD  Y11, Y10, Y11
+	VMULPD  Y0, Y11, Y11
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VSUBPD  Y5, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	VSUBPD  Y8, Y9, Y9
+	VMOVUPD Y9, 64(AX)
+	VSUBPD  Y11, Y12, Y12
+	VMOVUPD Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2InQuotMulWdAdd_block
+
+apply64AVX2InQuotMulWdAdd_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2InQuotMulWdAdd_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  32(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2InQuotMulWdAdd_single
+
+apply64AVX2InQuotMulWdAdd_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2InQuotMulWdAdd_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (AX), Y1, Y4
+	VMULPD     32(SP), Y4, Y3
+	VADDPD     Y3, Y2, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     Y2, Y2, Y5
+	VADDPD     Y5, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VADDPD     (SP), Y3, Y3
+	VSQRTPD    Y3, Y3
+	VDIVPD     Y3, Y2, Y3
+	VMULPD     Y0, Y3, Y3
+	VSUBPD     Y3, Y4, Y4
+	VMASKMOVPD Y4, Y1, (AX)
+
+apply64AVX2InQuotMulWdAdd_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InQuotMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InQuotMulWdAddFusedAcc(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+
+apply64AVX2InQuotMulWdAddFusedAcc_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InQuotMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InQuotMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InQuotMulWdAddFusedAcc_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      32(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VMULPD      32(SP), Y6, Y5
+	VADDPD      Y5, Y4, Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VMULPD      32(SP), Y9, Y8
+	VADDPD      Y8, Y7, Y7
+	VMOVUPD     64(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VMULPD      32(SP), Y12, Y11
+	VADDPD      Y11, Y10, Y10
+	VMOVUPD     96(CX), Y11
+	VFMADD231PD Y10, Y10, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y5, Y4, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VDIVPD      Y11, Y10, Y11
+	VMULPD      Y0, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InQuotMulWdAddFusedAcc_block
+
+apply64AVX2InQuotMulWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InQuotMulWdAddFusedAcc_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      32(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InQuotMulWdAddFusedAcc_single
+
+apply64AVX2InQuotMulWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InQuotMulWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+apply64AVX2InQuotMulWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutQuotMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2OutQuotMulWdAdd(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+
+apply64AVX2OutQuotMulWdAdd_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutQuotMulWdAdd_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutQuotMulWdAdd_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutQuotMulWdAdd_near:
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  32(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(AX), Y6
+	VMULPD  32(SP), Y6, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  Y4, Y4, Y7
+	VADDPD  Y7, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y7
+	VMOVUPD 64(AX), Y9
+	VMULPD  32(SP), Y9, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD 64(CX), Y8
+	VMULPD  Y7, Y7, Y10
+	VADDPD  Y10, Y8, Y8
+	VMOVUPD Y8, 64(CX)
+	VMOVUPD 96(DX), Y10
+	VMOVUPD 96(AX), Y12
+	VMULPD  32(SP), Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD 96(CX), Y11
+	VMULPD  Y10, Y10, Y13
+	VADDPD  Y13, Y11, Y11
+	VMOVUPD Y11, 96(CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y11, Y11
+	VADDPD  (SP), Y11, Y11
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y5, Y4, Y5
+	VMULPD  Y0, Y5, Y5
+	VDIVPD  Y8, Y7, Y8
+	VMULPD  Y0, Y8, Y8
+	VDIVPD  Y11, Y10, Y11
+	VMULPD  Y0, Y11, Y11
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VSUBPD  Y5, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	VSUBPD  Y8, Y9, Y9
+	VMOVUPD Y9, 64(AX)
+	VSUBPD  Y11, Y12, Y12
+	VMOVUPD Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2OutQuotMulWdAdd_block
+
+apply64AVX2OutQuotMulWdAdd_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2OutQuotMulWdAdd_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  32(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y1, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2OutQuotMulWdAdd_single
+
+apply64AVX2OutQuotMulWdAdd_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2OutQuotMulWdAdd_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (AX), Y1, Y4
+	VMULPD     32(SP), Y4, Y3
+	VADDPD     Y3, Y2, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     Y2, Y2, Y5
+	VADDPD     Y5, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VSQRTPD    Y3, Y3
+	VADDPD     (SP), Y3, Y3
+	VDIVPD     Y3, Y2, Y3
+	VMULPD     Y0, Y3, Y3
+	VSUBPD     Y3, Y4, Y4
+	VMASKMOVPD Y4, Y1, (AX)
+
+apply64AVX2OutQuotMulWdAdd_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutQuotMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutQuotMulWdAddFusedAcc(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+
+apply64AVX2OutQuotMulWdAddFusedAcc_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutQuotMulWdAddFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutQuotMulWdAddFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutQuotMulWdAddFusedAcc_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      32(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VMULPD      32(SP), Y6, Y5
+	VADDPD      Y5, Y4, Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VMULPD      32(SP), Y9, Y8
+	VADDPD      Y8, Y7, Y7
+	VMOVUPD     64(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VMULPD      32(SP), Y12, Y11
+	VADDPD      Y11, Y10, Y10
+	VMOVUPD     96(CX), Y11
+	VFMADD231PD Y10, Y10, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y5, Y4, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VDIVPD      Y11, Y10, Y11
+	VMULPD      Y0, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutQuotMulWdAddFusedAcc_block
+
+apply64AVX2OutQuotMulWdAddFusedAcc_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutQuotMulWdAddFusedAcc_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      32(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutQuotMulWdAddFusedAcc_single
+
+apply64AVX2OutQuotMulWdAddFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutQuotMulWdAddFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VMULPD      32(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+apply64AVX2OutQuotMulWdAddFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InQuotMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2InQuotMulWdAddDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+apply64AVX2InQuotMulWdAddDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InQuotMulWdAddDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InQuotMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InQuotMulWdAddDecay_near:
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  96(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(AX), Y6
+	VMULPD  96(SP), Y6, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  32(SP), Y5, Y5
+	VMULPD  Y4, Y4, Y7
+	VMULPD  64(SP), Y7, Y7
+	VADDPD  Y7, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y7
+	VMOVUPD 64(AX), Y9
+	VMULPD  96(SP), Y9, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD 64(CX), Y8
+	VMULPD  32(SP), Y8, Y8
+	VMULPD  Y7, Y7, Y10
+	VMULPD  64(SP), Y10, Y10
+	VADDPD  Y10, Y8, Y8
+	VMOVUPD Y8, 64(CX)
+	VMOVUPD 96(DX), Y10
+	VMOVUPD 96(AX), Y12
+	VMULPD  96(SP), Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD 96(CX), Y11
+	VMULPD  32(SP), Y11, Y11
+	VMULPD  Y10, Y10, Y13
+	VMULPD  64(SP), Y13, Y13
+	VADDPD  Y13, Y11, Y11
+	VMOVUPD Y11, 96(CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y11, Y11
+	VSQRTPD Y11, Y11
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y5, Y4, Y5
+	VMULPD  Y0, Y5, Y5
+	VDIVPD  Y8, Y7, Y8
+	VMULPD  Y0, Y8, Y8
+	VDIVPD  Y11, Y10, Y11
+	VMULPD  Y0, Y11, Y11
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VSUBPD  Y5, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	VSUBPD  Y8, Y9, Y9
+	VMOVUPD Y9, 64(AX)
+	VSUBPD  Y11, Y12, Y12
+	VMOVUPD Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2InQuotMulWdAddDecay_block
+
+apply64AVX2InQuotMulWdAddDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2InQuotMulWdAddDecay_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  96(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y2, Y2
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2InQuotMulWdAddDecay_single
+
+apply64AVX2InQuotMulWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2InQuotMulWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (AX), Y1, Y4
+	VMULPD     96(SP), Y4, Y3
+	VADDPD     Y3, Y2, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     32(SP), Y3, Y3
+	VMULPD     Y2, Y2, Y5
+	VMULPD     64(SP), Y5, Y5
+	VADDPD     Y5, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VADDPD     (SP), Y3, Y3
+	VSQRTPD    Y3, Y3
+	VDIVPD     Y3, Y2, Y3
+	VMULPD     Y0, Y3, Y3
+	VSUBPD     Y3, Y4, Y4
+	VMASKMOVPD Y4, Y1, (AX)
+
+apply64AVX2InQuotMulWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InQuotMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InQuotMulWdAddFusedAccDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+apply64AVX2InQuotMulWdAddFusedAccDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InQuotMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InQuotMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InQuotMulWdAddFusedAccDecay_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      96(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VMULPD      96(SP), Y6, Y5
+	VADDPD      Y5, Y4, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y7
+	VFMADD231PD Y4, Y7, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VMULPD      96(SP), Y9, Y8
+	VADDPD      Y8, Y7, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y10
+	VFMADD231PD Y7, Y10, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VMULPD      96(SP), Y12, Y11
+	VADDPD      Y11, Y10, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      64(SP), Y10, Y13
+	VFMADD231PD Y10, Y13, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y5, Y4, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VDIVPD      Y11, Y10, Y11
+	VMULPD      Y0, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InQuotMulWdAddFusedAccDecay_block
+
+apply64AVX2InQuotMulWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InQuotMulWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      96(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InQuotMulWdAddFusedAccDecay_single
+
+apply64AVX2InQuotMulWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InQuotMulWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+apply64AVX2InQuotMulWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutQuotMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, MMX+
+TEXT ·apply64AVX2OutQuotMulWdAddDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+apply64AVX2OutQuotMulWdAddDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutQuotMulWdAddDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutQuotMulWdAddDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutQuotMulWdAddDecay_near:
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  96(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VMOVUPD 32(DX), Y4
+	VMOVUPD 32(AX), Y6
+	VMULPD  96(SP), Y6, Y5
+	VADDPD  Y5, Y4, Y4
+	VMOVUPD 32(CX), Y5
+	VMULPD  32(SP), Y5, Y5
+	VMULPD  Y4, Y4, Y7
+	VMULPD  64(SP), Y7, Y7
+	VADDPD  Y7, Y5, Y5
+	VMOVUPD Y5, 32(CX)
+	VMOVUPD 64(DX), Y7
+	VMOVUPD 64(AX), Y9
+	VMULPD  96(SP), Y9, Y8
+	VADDPD  Y8, Y7, Y7
+	VMOVUPD 64(CX), Y8
+	VMULPD  32(SP), Y8, Y8
+	VMULPD  Y7, Y7, Y10
+	VMULPD  64(SP), Y10, Y10
+	VADDPD  Y10, Y8, Y8
+	VMOVUPD Y8, 64(CX)
+	VMOVUPD 96(DX), Y10
+	VMOVUPD 96(AX), Y12
+	VMULPD  96(SP), Y12, Y11
+	VADDPD  Y11, Y10, Y10
+	VMOVUPD 96(CX), Y11
+	VMULPD  32(SP), Y11, Y11
+	VMULPD  Y10, Y10, Y13
+	VMULPD  64(SP), Y13, Y13
+	VADDPD  Y13, Y11, Y11
+	VMOVUPD Y11, 96(CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VSQRTPD Y5, Y5
+	VADDPD  (SP), Y5, Y5
+	VSQRTPD Y8, Y8
+	VADDPD  (SP), Y8, Y8
+	VSQRTPD Y11, Y11
+	VADDPD  (SP), Y11, Y11
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VDIVPD  Y5, Y4, Y5
+	VMULPD  Y0, Y5, Y5
+	VDIVPD  Y8, Y7, Y8
+	VMULPD  Y0, Y8, Y8
+	VDIVPD  Y11, Y10, Y11
+	VMULPD  Y0, Y11, Y11
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VSUBPD  Y5, Y6, Y6
+	VMOVUPD Y6, 32(AX)
+	VSUBPD  Y8, Y9, Y9
+	VMOVUPD Y9, 64(AX)
+	VSUBPD  Y11, Y12, Y12
+	VMOVUPD Y12, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	ADDQ    $0x00000080, DX
+	SUBQ    $0x00000010, BX
+	JMP     apply64AVX2OutQuotMulWdAddDecay_block
+
+apply64AVX2OutQuotMulWdAddDecay_single:
+	CMPQ    BX, $0x00000004
+	JB      apply64AVX2OutQuotMulWdAddDecay_tail
+	VMOVUPD (DX), Y1
+	VMOVUPD (AX), Y3
+	VMULPD  96(SP), Y3, Y2
+	VADDPD  Y2, Y1, Y1
+	VMOVUPD (CX), Y2
+	VMULPD  32(SP), Y2, Y2
+	VMULPD  Y1, Y1, Y4
+	VMULPD  64(SP), Y4, Y4
+	VADDPD  Y4, Y2, Y2
+	VMOVUPD Y2, (CX)
+	VSQRTPD Y2, Y2
+	VADDPD  (SP), Y2, Y2
+	VDIVPD  Y2, Y1, Y2
+	VMULPD  Y0, Y2, Y2
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, DX
+	SUBQ    $0x00000004, BX
+	JMP     apply64AVX2OutQuotMulWdAddDecay_single
+
+apply64AVX2OutQuotMulWdAddDecay_tail:
+	TESTQ      BX, BX
+	JZ         apply64AVX2OutQuotMulWdAddDecay_done
+	LEAQ       tailmasks<>+0(SB), SI
+	NEGQ       BX
+	SHLQ       $0x03, BX
+	VMOVDQU    32(SI)(BX*1), Y1
+	VMASKMOVPD (DX), Y1, Y2
+	VMASKMOVPD (AX), Y1, Y4
+	VMULPD     96(SP), Y4, Y3
+	VADDPD     Y3, Y2, Y2
+	VMASKMOVPD (CX), Y1, Y3
+	VMULPD     32(SP), Y3, Y3
+	VMULPD     Y2, Y2, Y5
+	VMULPD     64(SP), Y5, Y5
+	VADDPD     Y5, Y3, Y3
+	VMASKMOVPD Y3, Y1, (CX)
+	VSQRTPD    Y3, Y3
+	VADDPD     (SP), Y3, Y3
+	VDIVPD     Y3, Y2, Y3
+	VMULPD     Y0, Y3, Y3
+	VSUBPD     Y3, Y4, Y4
+	VMASKMOVPD Y4, Y1, (AX)
+
+apply64AVX2OutQuotMulWdAddDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutQuotMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutQuotMulWdAddFusedAccDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+apply64AVX2OutQuotMulWdAddFusedAccDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutQuotMulWdAddFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutQuotMulWdAddFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutQuotMulWdAddFusedAccDecay_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      96(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VMULPD      96(SP), Y6, Y5
+	VADDPD      Y5, Y4, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y7
+	VFMADD231PD Y4, Y7, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VMULPD      96(SP), Y9, Y8
+	VADDPD      Y8, Y7, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y10
+	VFMADD231PD Y7, Y10, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VMULPD      96(SP), Y12, Y11
+	VADDPD      Y11, Y10, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      64(SP), Y10, Y13
+	VFMADD231PD Y10, Y13, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y5, Y4, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VDIVPD      Y11, Y10, Y11
+	VMULPD      Y0, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutQuotMulWdAddFusedAccDecay_block
+
+apply64AVX2OutQuotMulWdAddFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutQuotMulWdAddFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VMULPD      96(SP), Y3, Y2
+	VADDPD      Y2, Y1, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutQuotMulWdAddFusedAccDecay_single
+
+apply64AVX2OutQuotMulWdAddFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutQuotMulWdAddFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VMULPD      96(SP), Y4, Y3
+	VADDPD      Y3, Y2, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+apply64AVX2OutQuotMulWdAddFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
 // func apply64AVX2InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 // Requires: AVX, FMA3, MMX+
 TEXT ·apply64AVX2InDivMulWdFMA(SB), NOSPLIT, $64-112
@@ -31553,6 +45701,2238 @@ apply64AVX2OutRecipWdFMAFusedAccDecayGuard_tail:
 	VMASKMOVPD  Y5, Y2, (AX)
 
 apply64AVX2OutRecipWdFMAFusedAccDecayGuard_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InMulRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InMulRecipWdFMA(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2InMulRecipWdFMA_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulRecipWdFMA_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulRecipWdFMA_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 32(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      Y5, Y5, Y8
+	VADDPD      Y8, Y6, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 32(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      Y8, Y8, Y11
+	VADDPD      Y11, Y9, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 32(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      Y11, Y11, Y14
+	VADDPD      Y14, Y12, Y12
+	VMOVUPD     Y12, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y12, Y12
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y5, Y2
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y2, Y6, Y6
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMULPD      Y0, Y11, Y2
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y2, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InMulRecipWdFMA_block
+
+apply64AVX2InMulRecipWdFMA_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InMulRecipWdFMA_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InMulRecipWdFMA_single
+
+apply64AVX2InMulRecipWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InMulRecipWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 32(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      Y3, Y3, Y6
+	VADDPD      Y6, Y4, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+apply64AVX2InMulRecipWdFMA_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InMulRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InMulRecipWdFMAFusedAcc(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2InMulRecipWdFMAFusedAcc_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulRecipWdFMAFusedAcc_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 32(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 32(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 32(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VFMADD231PD Y11, Y11, Y12
+	VMOVUPD     Y12, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y12, Y12
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y5, Y2
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y2, Y6, Y6
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMULPD      Y0, Y11, Y2
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y2, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InMulRecipWdFMAFusedAcc_block
+
+apply64AVX2InMulRecipWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InMulRecipWdFMAFusedAcc_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InMulRecipWdFMAFusedAcc_single
+
+apply64AVX2InMulRecipWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InMulRecipWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 32(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+apply64AVX2InMulRecipWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutMulRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutMulRecipWdFMA(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2OutMulRecipWdFMA_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulRecipWdFMA_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulRecipWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulRecipWdFMA_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 32(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      Y5, Y5, Y8
+	VADDPD      Y8, Y6, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 32(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      Y8, Y8, Y11
+	VADDPD      Y11, Y9, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 32(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      Y11, Y11, Y14
+	VADDPD      Y14, Y12, Y12
+	VMOVUPD     Y12, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y12, Y12
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y5, Y2
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y2, Y6, Y6
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMULPD      Y0, Y11, Y2
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y2, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutMulRecipWdFMA_block
+
+apply64AVX2OutMulRecipWdFMA_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutMulRecipWdFMA_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutMulRecipWdFMA_single
+
+apply64AVX2OutMulRecipWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutMulRecipWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 32(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      Y3, Y3, Y6
+	VADDPD      Y6, Y4, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+apply64AVX2OutMulRecipWdFMA_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutMulRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutMulRecipWdFMAFusedAcc(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2OutMulRecipWdFMAFusedAcc_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulRecipWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulRecipWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulRecipWdFMAFusedAcc_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 32(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VFMADD231PD Y5, Y5, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 32(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VFMADD231PD Y8, Y8, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 32(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VFMADD231PD Y11, Y11, Y12
+	VMOVUPD     Y12, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y12, Y12
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y5, Y2
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y2, Y6, Y6
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMULPD      Y0, Y11, Y2
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y2, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutMulRecipWdFMAFusedAcc_block
+
+apply64AVX2OutMulRecipWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutMulRecipWdFMAFusedAcc_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutMulRecipWdFMAFusedAcc_single
+
+apply64AVX2OutMulRecipWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutMulRecipWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 32(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VFMADD231PD Y3, Y3, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+apply64AVX2OutMulRecipWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InMulRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InMulRecipWdFMADecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2InMulRecipWdFMADecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulRecipWdFMADecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulRecipWdFMADecay_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 96(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      Y5, Y5, Y8
+	VMULPD      64(SP), Y8, Y8
+	VADDPD      Y8, Y6, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 96(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      Y8, Y8, Y11
+	VMULPD      64(SP), Y11, Y11
+	VADDPD      Y11, Y9, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 96(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      32(SP), Y12, Y12
+	VMULPD      Y11, Y11, Y14
+	VMULPD      64(SP), Y14, Y14
+	VADDPD      Y14, Y12, Y12
+	VMOVUPD     Y12, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y12, Y12
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y5, Y2
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y2, Y6, Y6
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMULPD      Y0, Y11, Y2
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y2, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InMulRecipWdFMADecay_block
+
+apply64AVX2InMulRecipWdFMADecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InMulRecipWdFMADecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InMulRecipWdFMADecay_single
+
+apply64AVX2InMulRecipWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InMulRecipWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 96(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      Y3, Y3, Y6
+	VMULPD      64(SP), Y6, Y6
+	VADDPD      Y6, Y4, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+apply64AVX2InMulRecipWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InMulRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InMulRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2InMulRecipWdFMAFusedAccDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InMulRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InMulRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InMulRecipWdFMAFusedAccDecay_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 96(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y8
+	VFMADD231PD Y5, Y8, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 96(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y11
+	VFMADD231PD Y8, Y11, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 96(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      32(SP), Y12, Y12
+	VMULPD      64(SP), Y11, Y14
+	VFMADD231PD Y11, Y14, Y12
+	VMOVUPD     Y12, 96(CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y12, Y12
+	VSQRTPD     Y12, Y12
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y5, Y2
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y2, Y6, Y6
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMULPD      Y0, Y11, Y2
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y2, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InMulRecipWdFMAFusedAccDecay_block
+
+apply64AVX2InMulRecipWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InMulRecipWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InMulRecipWdFMAFusedAccDecay_single
+
+apply64AVX2InMulRecipWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InMulRecipWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 96(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y6
+	VFMADD231PD Y3, Y6, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VADDPD      (SP), Y4, Y4
+	VSQRTPD     Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+apply64AVX2InMulRecipWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutMulRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutMulRecipWdFMADecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2OutMulRecipWdFMADecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulRecipWdFMADecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulRecipWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulRecipWdFMADecay_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 96(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      Y5, Y5, Y8
+	VMULPD      64(SP), Y8, Y8
+	VADDPD      Y8, Y6, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 96(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      Y8, Y8, Y11
+	VMULPD      64(SP), Y11, Y11
+	VADDPD      Y11, Y9, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 96(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      32(SP), Y12, Y12
+	VMULPD      Y11, Y11, Y14
+	VMULPD      64(SP), Y14, Y14
+	VADDPD      Y14, Y12, Y12
+	VMOVUPD     Y12, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y12, Y12
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y5, Y2
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y2, Y6, Y6
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMULPD      Y0, Y11, Y2
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y2, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutMulRecipWdFMADecay_block
+
+apply64AVX2OutMulRecipWdFMADecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutMulRecipWdFMADecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutMulRecipWdFMADecay_single
+
+apply64AVX2OutMulRecipWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutMulRecipWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 96(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      Y3, Y3, Y6
+	VMULPD      64(SP), Y6, Y6
+	VADDPD      Y6, Y4, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+apply64AVX2OutMulRecipWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutMulRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutMulRecipWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+	VBROADCASTSD ones<>+8(SB), Y1
+
+apply64AVX2OutMulRecipWdFMAFusedAccDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutMulRecipWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutMulRecipWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutMulRecipWdFMAFusedAccDecay_near:
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VMOVUPD     32(DX), Y5
+	VMOVUPD     32(AX), Y7
+	VFMADD231PD 96(SP), Y7, Y5
+	VMOVUPD     32(CX), Y6
+	VMULPD      32(SP), Y6, Y6
+	VMULPD      64(SP), Y5, Y8
+	VFMADD231PD Y5, Y8, Y6
+	VMOVUPD     Y6, 32(CX)
+	VMOVUPD     64(DX), Y8
+	VMOVUPD     64(AX), Y10
+	VFMADD231PD 96(SP), Y10, Y8
+	VMOVUPD     64(CX), Y9
+	VMULPD      32(SP), Y9, Y9
+	VMULPD      64(SP), Y8, Y11
+	VFMADD231PD Y8, Y11, Y9
+	VMOVUPD     Y9, 64(CX)
+	VMOVUPD     96(DX), Y11
+	VMOVUPD     96(AX), Y13
+	VFMADD231PD 96(SP), Y13, Y11
+	VMOVUPD     96(CX), Y12
+	VMULPD      32(SP), Y12, Y12
+	VMULPD      64(SP), Y11, Y14
+	VFMADD231PD Y11, Y14, Y12
+	VMOVUPD     Y12, 96(CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y6, Y6
+	VADDPD      (SP), Y6, Y6
+	VSQRTPD     Y9, Y9
+	VADDPD      (SP), Y9, Y9
+	VSQRTPD     Y12, Y12
+	VADDPD      (SP), Y12, Y12
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VMULPD      Y0, Y5, Y2
+	VDIVPD      Y6, Y1, Y6
+	VMULPD      Y2, Y6, Y6
+	VMULPD      Y0, Y8, Y2
+	VDIVPD      Y9, Y1, Y9
+	VMULPD      Y2, Y9, Y9
+	VMULPD      Y0, Y11, Y2
+	VDIVPD      Y12, Y1, Y12
+	VMULPD      Y2, Y12, Y12
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VSUBPD      Y6, Y7, Y7
+	VMOVUPD     Y7, 32(AX)
+	VSUBPD      Y9, Y10, Y10
+	VMOVUPD     Y10, 64(AX)
+	VSUBPD      Y12, Y13, Y13
+	VMOVUPD     Y13, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutMulRecipWdFMAFusedAccDecay_block
+
+apply64AVX2OutMulRecipWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutMulRecipWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Y2
+	VMOVUPD     (AX), Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMOVUPD     (CX), Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMOVUPD     Y3, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y3, Y1, Y3
+	VMULPD      Y2, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutMulRecipWdFMAFusedAccDecay_single
+
+apply64AVX2OutMulRecipWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutMulRecipWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y2
+	VMASKMOVPD  (DX), Y2, Y3
+	VMASKMOVPD  (AX), Y2, Y5
+	VFMADD231PD 96(SP), Y5, Y3
+	VMASKMOVPD  (CX), Y2, Y4
+	VMULPD      32(SP), Y4, Y4
+	VMULPD      64(SP), Y3, Y6
+	VFMADD231PD Y3, Y6, Y4
+	VMASKMOVPD  Y4, Y2, (CX)
+	VSQRTPD     Y4, Y4
+	VADDPD      (SP), Y4, Y4
+	VMULPD      Y0, Y3, Y0
+	VDIVPD      Y4, Y1, Y4
+	VMULPD      Y0, Y4, Y4
+	VSUBPD      Y4, Y5, Y5
+	VMASKMOVPD  Y5, Y2, (AX)
+
+apply64AVX2OutMulRecipWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InQuotMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InQuotMulWdFMA(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+
+apply64AVX2InQuotMulWdFMA_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InQuotMulWdFMA_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InQuotMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InQuotMulWdFMA_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      Y1, Y1, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 32(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      Y4, Y4, Y7
+	VADDPD      Y7, Y5, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 32(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      Y7, Y7, Y10
+	VADDPD      Y10, Y8, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 32(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      Y10, Y10, Y13
+	VADDPD      Y13, Y11, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y5, Y4, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VDIVPD      Y11, Y10, Y11
+	VMULPD      Y0, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InQuotMulWdFMA_block
+
+apply64AVX2InQuotMulWdFMA_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InQuotMulWdFMA_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      Y1, Y1, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InQuotMulWdFMA_single
+
+apply64AVX2InQuotMulWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InQuotMulWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+apply64AVX2InQuotMulWdFMA_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InQuotMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InQuotMulWdFMAFusedAcc(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+
+apply64AVX2InQuotMulWdFMAFusedAcc_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InQuotMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InQuotMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InQuotMulWdFMAFusedAcc_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 32(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 32(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 32(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VFMADD231PD Y10, Y10, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y5, Y4, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VDIVPD      Y11, Y10, Y11
+	VMULPD      Y0, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InQuotMulWdFMAFusedAcc_block
+
+apply64AVX2InQuotMulWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InQuotMulWdFMAFusedAcc_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InQuotMulWdFMAFusedAcc_single
+
+apply64AVX2InQuotMulWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InQuotMulWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+apply64AVX2InQuotMulWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutQuotMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutQuotMulWdFMA(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+
+apply64AVX2OutQuotMulWdFMA_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutQuotMulWdFMA_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutQuotMulWdFMA_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutQuotMulWdFMA_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      Y1, Y1, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 32(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      Y4, Y4, Y7
+	VADDPD      Y7, Y5, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 32(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      Y7, Y7, Y10
+	VADDPD      Y10, Y8, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 32(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      Y10, Y10, Y13
+	VADDPD      Y13, Y11, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y5, Y4, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VDIVPD      Y11, Y10, Y11
+	VMULPD      Y0, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutQuotMulWdFMA_block
+
+apply64AVX2OutQuotMulWdFMA_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutQuotMulWdFMA_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      Y1, Y1, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutQuotMulWdFMA_single
+
+apply64AVX2OutQuotMulWdFMA_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutQuotMulWdFMA_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      Y2, Y2, Y5
+	VADDPD      Y5, Y3, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+apply64AVX2OutQuotMulWdFMA_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutQuotMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutQuotMulWdFMAFusedAcc(SB), NOSPLIT, $64-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+
+apply64AVX2OutQuotMulWdFMAFusedAcc_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutQuotMulWdFMAFusedAcc_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutQuotMulWdFMAFusedAcc_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutQuotMulWdFMAFusedAcc_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 32(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VFMADD231PD Y4, Y4, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 32(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VFMADD231PD Y7, Y7, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 32(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VFMADD231PD Y10, Y10, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y5, Y4, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VDIVPD      Y11, Y10, Y11
+	VMULPD      Y0, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutQuotMulWdFMAFusedAcc_block
+
+apply64AVX2OutQuotMulWdFMAFusedAcc_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutQuotMulWdFMAFusedAcc_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 32(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VFMADD231PD Y1, Y1, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutQuotMulWdFMAFusedAcc_single
+
+apply64AVX2OutQuotMulWdFMAFusedAcc_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutQuotMulWdFMAFusedAcc_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 32(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VFMADD231PD Y2, Y2, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+apply64AVX2OutQuotMulWdFMAFusedAcc_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InQuotMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InQuotMulWdFMADecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+apply64AVX2InQuotMulWdFMADecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InQuotMulWdFMADecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InQuotMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InQuotMulWdFMADecay_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      Y1, Y1, Y4
+	VMULPD      64(SP), Y4, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 96(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      Y4, Y4, Y7
+	VMULPD      64(SP), Y7, Y7
+	VADDPD      Y7, Y5, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 96(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      Y7, Y7, Y10
+	VMULPD      64(SP), Y10, Y10
+	VADDPD      Y10, Y8, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 96(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      Y10, Y10, Y13
+	VMULPD      64(SP), Y13, Y13
+	VADDPD      Y13, Y11, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y5, Y4, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VDIVPD      Y11, Y10, Y11
+	VMULPD      Y0, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InQuotMulWdFMADecay_block
+
+apply64AVX2InQuotMulWdFMADecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InQuotMulWdFMADecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      Y1, Y1, Y4
+	VMULPD      64(SP), Y4, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InQuotMulWdFMADecay_single
+
+apply64AVX2InQuotMulWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InQuotMulWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+apply64AVX2InQuotMulWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2InQuotMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2InQuotMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+apply64AVX2InQuotMulWdFMAFusedAccDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2InQuotMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2InQuotMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2InQuotMulWdFMAFusedAccDecay_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 96(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y7
+	VFMADD231PD Y4, Y7, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 96(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y10
+	VFMADD231PD Y7, Y10, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 96(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      64(SP), Y10, Y13
+	VFMADD231PD Y10, Y13, Y11
+	VMOVUPD     Y11, 96(CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y11, Y11
+	VSQRTPD     Y11, Y11
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y5, Y4, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VDIVPD      Y11, Y10, Y11
+	VMULPD      Y0, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2InQuotMulWdFMAFusedAccDecay_block
+
+apply64AVX2InQuotMulWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2InQuotMulWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2InQuotMulWdFMAFusedAccDecay_single
+
+apply64AVX2InQuotMulWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2InQuotMulWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VADDPD      (SP), Y3, Y3
+	VSQRTPD     Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+apply64AVX2InQuotMulWdFMAFusedAccDecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutQuotMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutQuotMulWdFMADecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+apply64AVX2OutQuotMulWdFMADecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutQuotMulWdFMADecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutQuotMulWdFMADecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutQuotMulWdFMADecay_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      Y1, Y1, Y4
+	VMULPD      64(SP), Y4, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 96(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      Y4, Y4, Y7
+	VMULPD      64(SP), Y7, Y7
+	VADDPD      Y7, Y5, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 96(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      Y7, Y7, Y10
+	VMULPD      64(SP), Y10, Y10
+	VADDPD      Y10, Y8, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 96(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      Y10, Y10, Y13
+	VMULPD      64(SP), Y13, Y13
+	VADDPD      Y13, Y11, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y5, Y4, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VDIVPD      Y11, Y10, Y11
+	VMULPD      Y0, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutQuotMulWdFMADecay_block
+
+apply64AVX2OutQuotMulWdFMADecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutQuotMulWdFMADecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      Y1, Y1, Y4
+	VMULPD      64(SP), Y4, Y4
+	VADDPD      Y4, Y2, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutQuotMulWdFMADecay_single
+
+apply64AVX2OutQuotMulWdFMADecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutQuotMulWdFMADecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      Y2, Y2, Y5
+	VMULPD      64(SP), Y5, Y5
+	VADDPD      Y5, Y3, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+apply64AVX2OutQuotMulWdFMADecay_done:
+	VZEROUPPER
+	RET
+
+// func apply64AVX2OutQuotMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+// Requires: AVX, FMA3, MMX+
+TEXT ·apply64AVX2OutQuotMulWdFMAFusedAccDecay(SB), NOSPLIT, $128-112
+	MOVQ         x_base+0(FP), AX
+	MOVQ         s_base+24(FP), CX
+	MOVQ         g_base+48(FP), DX
+	MOVQ         x_len+8(FP), BX
+	VBROADCASTSD lr+72(FP), Y0
+	VBROADCASTSD eps+80(FP), Y1
+	VMOVUPD      Y1, (SP)
+	VBROADCASTSD decay+96(FP), Y1
+	VMOVUPD      Y1, 32(SP)
+	VBROADCASTSD gain+104(FP), Y1
+	VMOVUPD      Y1, 64(SP)
+	VBROADCASTSD wd+88(FP), Y1
+	VMOVUPD      Y1, 96(SP)
+
+apply64AVX2OutQuotMulWdFMAFusedAccDecay_block:
+	CMPQ       BX, $0x00000010
+	JB         apply64AVX2OutQuotMulWdFMAFusedAccDecay_single
+	CMPQ       BX, $0x00000110
+	JB         apply64AVX2OutQuotMulWdFMAFusedAccDecay_near
+	PREFETCHT0 2048(AX)
+	PREFETCHT0 2112(AX)
+	PREFETCHT0 2048(CX)
+	PREFETCHT0 2112(CX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2112(DX)
+
+apply64AVX2OutQuotMulWdFMAFusedAccDecay_near:
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VMOVUPD     32(DX), Y4
+	VMOVUPD     32(AX), Y6
+	VFMADD231PD 96(SP), Y6, Y4
+	VMOVUPD     32(CX), Y5
+	VMULPD      32(SP), Y5, Y5
+	VMULPD      64(SP), Y4, Y7
+	VFMADD231PD Y4, Y7, Y5
+	VMOVUPD     Y5, 32(CX)
+	VMOVUPD     64(DX), Y7
+	VMOVUPD     64(AX), Y9
+	VFMADD231PD 96(SP), Y9, Y7
+	VMOVUPD     64(CX), Y8
+	VMULPD      32(SP), Y8, Y8
+	VMULPD      64(SP), Y7, Y10
+	VFMADD231PD Y7, Y10, Y8
+	VMOVUPD     Y8, 64(CX)
+	VMOVUPD     96(DX), Y10
+	VMOVUPD     96(AX), Y12
+	VFMADD231PD 96(SP), Y12, Y10
+	VMOVUPD     96(CX), Y11
+	VMULPD      32(SP), Y11, Y11
+	VMULPD      64(SP), Y10, Y13
+	VFMADD231PD Y10, Y13, Y11
+	VMOVUPD     Y11, 96(CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VSQRTPD     Y5, Y5
+	VADDPD      (SP), Y5, Y5
+	VSQRTPD     Y8, Y8
+	VADDPD      (SP), Y8, Y8
+	VSQRTPD     Y11, Y11
+	VADDPD      (SP), Y11, Y11
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VDIVPD      Y5, Y4, Y5
+	VMULPD      Y0, Y5, Y5
+	VDIVPD      Y8, Y7, Y8
+	VMULPD      Y0, Y8, Y8
+	VDIVPD      Y11, Y10, Y11
+	VMULPD      Y0, Y11, Y11
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	VSUBPD      Y5, Y6, Y6
+	VMOVUPD     Y6, 32(AX)
+	VSUBPD      Y8, Y9, Y9
+	VMOVUPD     Y9, 64(AX)
+	VSUBPD      Y11, Y12, Y12
+	VMOVUPD     Y12, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	ADDQ        $0x00000080, DX
+	SUBQ        $0x00000010, BX
+	JMP         apply64AVX2OutQuotMulWdFMAFusedAccDecay_block
+
+apply64AVX2OutQuotMulWdFMAFusedAccDecay_single:
+	CMPQ        BX, $0x00000004
+	JB          apply64AVX2OutQuotMulWdFMAFusedAccDecay_tail
+	VMOVUPD     (DX), Y1
+	VMOVUPD     (AX), Y3
+	VFMADD231PD 96(SP), Y3, Y1
+	VMOVUPD     (CX), Y2
+	VMULPD      32(SP), Y2, Y2
+	VMULPD      64(SP), Y1, Y4
+	VFMADD231PD Y1, Y4, Y2
+	VMOVUPD     Y2, (CX)
+	VSQRTPD     Y2, Y2
+	VADDPD      (SP), Y2, Y2
+	VDIVPD      Y2, Y1, Y2
+	VMULPD      Y0, Y2, Y2
+	VSUBPD      Y2, Y3, Y3
+	VMOVUPD     Y3, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000004, BX
+	JMP         apply64AVX2OutQuotMulWdFMAFusedAccDecay_single
+
+apply64AVX2OutQuotMulWdFMAFusedAccDecay_tail:
+	TESTQ       BX, BX
+	JZ          apply64AVX2OutQuotMulWdFMAFusedAccDecay_done
+	LEAQ        tailmasks<>+0(SB), SI
+	NEGQ        BX
+	SHLQ        $0x03, BX
+	VMOVDQU     32(SI)(BX*1), Y1
+	VMASKMOVPD  (DX), Y1, Y2
+	VMASKMOVPD  (AX), Y1, Y4
+	VFMADD231PD 96(SP), Y4, Y2
+	VMASKMOVPD  (CX), Y1, Y3
+	VMULPD      32(SP), Y3, Y3
+	VMULPD      64(SP), Y2, Y5
+	VFMADD231PD Y2, Y5, Y3
+	VMASKMOVPD  Y3, Y1, (CX)
+	VSQRTPD     Y3, Y3
+	VADDPD      (SP), Y3, Y3
+	VDIVPD      Y3, Y2, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMASKMOVPD  Y4, Y1, (AX)
+
+apply64AVX2OutQuotMulWdFMAFusedAccDecay_done:
 	VZEROUPPER
 	RET
 

@@ -644,7 +644,327 @@ func apply32AVX512OutRecipFusedAccDecayGuard(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512HybridOutRecipFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit,
+// apply32AVX512InMulRecip is ref.Apply for the form InMulRecip (ID 48), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InMulRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulRecip is ref.Apply for the form InMulRecip (ID 48), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InMulRecipFusedAcc is ref.Apply for the form InMulRecipFusedAcc (ID 50), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InMulRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulRecipFusedAcc is ref.Apply for the form InMulRecipFusedAcc (ID 50), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutMulRecip is ref.Apply for the form OutMulRecip (ID 52), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutMulRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulRecip is ref.Apply for the form OutMulRecip (ID 52), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulRecip(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutMulRecipFusedAcc is ref.Apply for the form OutMulRecipFusedAcc (ID 54), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutMulRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulRecipFusedAcc is ref.Apply for the form OutMulRecipFusedAcc (ID 54), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulRecipFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InMulRecipDecay is ref.Apply for the form InMulRecipDecay (ID 56), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InMulRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulRecipDecay is ref.Apply for the form InMulRecipDecay (ID 56), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InMulRecipFusedAccDecay is ref.Apply for the form InMulRecipFusedAccDecay (ID 58), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InMulRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulRecipFusedAccDecay is ref.Apply for the form InMulRecipFusedAccDecay (ID 58), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutMulRecipDecay is ref.Apply for the form OutMulRecipDecay (ID 60), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutMulRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulRecipDecay is ref.Apply for the form OutMulRecipDecay (ID 60), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulRecipDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutMulRecipFusedAccDecay is ref.Apply for the form OutMulRecipFusedAccDecay (ID 62), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutMulRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulRecipFusedAccDecay is ref.Apply for the form OutMulRecipFusedAccDecay (ID 62), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulRecipFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InQuotMul is ref.Apply for the form InQuotMul (ID 64), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InQuotMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInQuotMul is ref.Apply for the form InQuotMul (ID 64), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInQuotMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InQuotMulFusedAcc is ref.Apply for the form InQuotMulFusedAcc (ID 66), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InQuotMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInQuotMulFusedAcc is ref.Apply for the form InQuotMulFusedAcc (ID 66), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInQuotMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutQuotMul is ref.Apply for the form OutQuotMul (ID 68), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutQuotMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutQuotMul is ref.Apply for the form OutQuotMul (ID 68), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutQuotMul(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutQuotMulFusedAcc is ref.Apply for the form OutQuotMulFusedAcc (ID 70), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutQuotMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutQuotMulFusedAcc is ref.Apply for the form OutQuotMulFusedAcc (ID 70), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutQuotMulFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InQuotMulDecay is ref.Apply for the form InQuotMulDecay (ID 72), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InQuotMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInQuotMulDecay is ref.Apply for the form InQuotMulDecay (ID 72), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInQuotMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InQuotMulFusedAccDecay is ref.Apply for the form InQuotMulFusedAccDecay (ID 74), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InQuotMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInQuotMulFusedAccDecay is ref.Apply for the form InQuotMulFusedAccDecay (ID 74), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInQuotMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutQuotMulDecay is ref.Apply for the form OutQuotMulDecay (ID 76), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutQuotMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutQuotMulDecay is ref.Apply for the form OutQuotMulDecay (ID 76), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutQuotMulDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutQuotMulFusedAccDecay is ref.Apply for the form OutQuotMulFusedAccDecay (ID 78), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutQuotMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutQuotMulFusedAccDecay is ref.Apply for the form OutQuotMulFusedAccDecay (ID 78), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutQuotMulFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 80), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -652,7 +972,7 @@ func apply32AVX512HybridOutRecipFusedAccDecayGuard(x []float32, s []float32, g [
 //go:noescape
 func apply32AVX512InDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit,
+// apply32AVX512HybridInDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 80), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -664,7 +984,7 @@ func apply32AVX512InDivMulWdAdd(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512HybridInDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// apply32AVX512InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 82), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -672,7 +992,7 @@ func apply32AVX512HybridInDivMulWdAdd(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX512InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// apply32AVX512HybridInDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 82), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -684,7 +1004,7 @@ func apply32AVX512InDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512HybridInDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit,
+// apply32AVX512OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 84), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -692,7 +1012,7 @@ func apply32AVX512HybridInDivMulWdAddFusedAcc(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit,
+// apply32AVX512HybridOutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 84), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -704,7 +1024,7 @@ func apply32AVX512OutDivMulWdAdd(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX512HybridOutDivMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// apply32AVX512OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 86), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -712,7 +1032,7 @@ func apply32AVX512HybridOutDivMulWdAdd(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX512OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// apply32AVX512HybridOutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 86), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -724,7 +1044,7 @@ func apply32AVX512OutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512HybridOutDivMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// apply32AVX512InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 88), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -732,7 +1052,7 @@ func apply32AVX512HybridOutDivMulWdAddFusedAcc(x []float32, s []float32, g []flo
 //go:noescape
 func apply32AVX512InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// apply32AVX512HybridInDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 88), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -744,7 +1064,7 @@ func apply32AVX512InDivMulWdAddDecay(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512HybridInDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// apply32AVX512InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 90), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -752,7 +1072,7 @@ func apply32AVX512HybridInDivMulWdAddDecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX512InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// apply32AVX512HybridInDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 90), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -764,7 +1084,7 @@ func apply32AVX512InDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512HybridInDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// apply32AVX512OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 92), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -772,7 +1092,7 @@ func apply32AVX512HybridInDivMulWdAddFusedAccDecay(x []float32, s []float32, g [
 //go:noescape
 func apply32AVX512OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// apply32AVX512HybridOutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 92), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -784,7 +1104,7 @@ func apply32AVX512OutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX512HybridOutDivMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// apply32AVX512OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 94), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -792,7 +1112,7 @@ func apply32AVX512HybridOutDivMulWdAddDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// apply32AVX512HybridOutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 94), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -804,7 +1124,7 @@ func apply32AVX512OutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512HybridOutDivMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit,
+// apply32AVX512InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 96), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -812,7 +1132,7 @@ func apply32AVX512HybridOutDivMulWdAddFusedAccDecay(x []float32, s []float32, g 
 //go:noescape
 func apply32AVX512InMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit,
+// apply32AVX512HybridInMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 96), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -824,7 +1144,7 @@ func apply32AVX512InMulDivWdAdd(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512HybridInMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// apply32AVX512InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 98), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -832,7 +1152,7 @@ func apply32AVX512HybridInMulDivWdAdd(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX512InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// apply32AVX512HybridInMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 98), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -844,7 +1164,7 @@ func apply32AVX512InMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512HybridInMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit,
+// apply32AVX512OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 100), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -852,7 +1172,7 @@ func apply32AVX512HybridInMulDivWdAddFusedAcc(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit,
+// apply32AVX512HybridOutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 100), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -864,7 +1184,7 @@ func apply32AVX512OutMulDivWdAdd(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX512HybridOutMulDivWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// apply32AVX512OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 102), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -872,7 +1192,7 @@ func apply32AVX512HybridOutMulDivWdAdd(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX512OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// apply32AVX512HybridOutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 102), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -884,7 +1204,7 @@ func apply32AVX512OutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512HybridOutMulDivWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// apply32AVX512InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 104), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -892,7 +1212,7 @@ func apply32AVX512HybridOutMulDivWdAddFusedAcc(x []float32, s []float32, g []flo
 //go:noescape
 func apply32AVX512InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// apply32AVX512HybridInMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 104), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -904,7 +1224,7 @@ func apply32AVX512InMulDivWdAddDecay(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512HybridInMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// apply32AVX512InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 106), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -912,7 +1232,7 @@ func apply32AVX512HybridInMulDivWdAddDecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX512InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// apply32AVX512HybridInMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 106), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -924,7 +1244,7 @@ func apply32AVX512InMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512HybridInMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// apply32AVX512OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 108), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -932,7 +1252,7 @@ func apply32AVX512HybridInMulDivWdAddFusedAccDecay(x []float32, s []float32, g [
 //go:noescape
 func apply32AVX512OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// apply32AVX512HybridOutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 108), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -944,7 +1264,7 @@ func apply32AVX512OutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX512HybridOutMulDivWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// apply32AVX512OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 110), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -952,7 +1272,7 @@ func apply32AVX512HybridOutMulDivWdAddDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// apply32AVX512HybridOutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 110), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -964,7 +1284,7 @@ func apply32AVX512OutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512HybridOutMulDivWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit,
+// apply32AVX512InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 112), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -972,7 +1292,7 @@ func apply32AVX512HybridOutMulDivWdAddFusedAccDecay(x []float32, s []float32, g 
 //go:noescape
 func apply32AVX512InRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit,
+// apply32AVX512HybridInRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 112), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -984,7 +1304,7 @@ func apply32AVX512InRecipWdAdd(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX512HybridInRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit,
+// apply32AVX512InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 113), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -992,7 +1312,7 @@ func apply32AVX512HybridInRecipWdAdd(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512InRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit,
+// apply32AVX512HybridInRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 113), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1004,7 +1324,7 @@ func apply32AVX512InRecipWdAddGuard(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512HybridInRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// apply32AVX512InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 114), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1012,7 +1332,7 @@ func apply32AVX512HybridInRecipWdAddGuard(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX512InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// apply32AVX512HybridInRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 114), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1024,7 +1344,7 @@ func apply32AVX512InRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX512HybridInRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// apply32AVX512InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 115), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1032,7 +1352,7 @@ func apply32AVX512HybridInRecipWdAddFusedAcc(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// apply32AVX512HybridInRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 115), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1044,7 +1364,7 @@ func apply32AVX512InRecipWdAddFusedAccGuard(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512HybridInRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit,
+// apply32AVX512OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 116), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1052,7 +1372,7 @@ func apply32AVX512HybridInRecipWdAddFusedAccGuard(x []float32, s []float32, g []
 //go:noescape
 func apply32AVX512OutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit,
+// apply32AVX512HybridOutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 116), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1064,7 +1384,7 @@ func apply32AVX512OutRecipWdAdd(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512HybridOutRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// apply32AVX512OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 117), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1072,7 +1392,7 @@ func apply32AVX512HybridOutRecipWdAdd(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX512OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// apply32AVX512HybridOutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 117), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1084,7 +1404,7 @@ func apply32AVX512OutRecipWdAddGuard(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512HybridOutRecipWdAddGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// apply32AVX512OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 118), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1092,7 +1412,7 @@ func apply32AVX512HybridOutRecipWdAddGuard(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX512OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// apply32AVX512HybridOutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 118), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1104,7 +1424,7 @@ func apply32AVX512OutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512HybridOutRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// apply32AVX512OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 119), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1112,7 +1432,7 @@ func apply32AVX512HybridOutRecipWdAddFusedAcc(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// apply32AVX512HybridOutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 119), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1124,7 +1444,7 @@ func apply32AVX512OutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512HybridOutRecipWdAddFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit,
+// apply32AVX512InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 120), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1132,7 +1452,7 @@ func apply32AVX512HybridOutRecipWdAddFusedAccGuard(x []float32, s []float32, g [
 //go:noescape
 func apply32AVX512InRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit,
+// apply32AVX512HybridInRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 120), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1144,7 +1464,7 @@ func apply32AVX512InRecipWdAddDecay(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512HybridInRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// apply32AVX512InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 121), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1152,7 +1472,7 @@ func apply32AVX512HybridInRecipWdAddDecay(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX512InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// apply32AVX512HybridInRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 121), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1164,7 +1484,7 @@ func apply32AVX512InRecipWdAddDecayGuard(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512HybridInRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// apply32AVX512InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 122), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1172,7 +1492,7 @@ func apply32AVX512HybridInRecipWdAddDecayGuard(x []float32, s []float32, g []flo
 //go:noescape
 func apply32AVX512InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// apply32AVX512HybridInRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 122), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1184,7 +1504,7 @@ func apply32AVX512InRecipWdAddFusedAccDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512HybridInRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// apply32AVX512InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 123), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1192,7 +1512,7 @@ func apply32AVX512HybridInRecipWdAddFusedAccDecay(x []float32, s []float32, g []
 //go:noescape
 func apply32AVX512InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// apply32AVX512HybridInRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 123), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1204,7 +1524,7 @@ func apply32AVX512InRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []f
 //go:noescape
 func apply32AVX512HybridInRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// apply32AVX512OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 124), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1212,7 +1532,7 @@ func apply32AVX512HybridInRecipWdAddFusedAccDecayGuard(x []float32, s []float32,
 //go:noescape
 func apply32AVX512OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// apply32AVX512HybridOutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 124), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1224,7 +1544,7 @@ func apply32AVX512OutRecipWdAddDecay(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512HybridOutRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// apply32AVX512OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 125), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1232,7 +1552,7 @@ func apply32AVX512HybridOutRecipWdAddDecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX512OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// apply32AVX512HybridOutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 125), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1244,7 +1564,7 @@ func apply32AVX512OutRecipWdAddDecayGuard(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX512HybridOutRecipWdAddDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// apply32AVX512OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 126), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1252,7 +1572,7 @@ func apply32AVX512HybridOutRecipWdAddDecayGuard(x []float32, s []float32, g []fl
 //go:noescape
 func apply32AVX512OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// apply32AVX512HybridOutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 126), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1264,7 +1584,7 @@ func apply32AVX512OutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512HybridOutRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// apply32AVX512OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 127), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1272,7 +1592,7 @@ func apply32AVX512HybridOutRecipWdAddFusedAccDecay(x []float32, s []float32, g [
 //go:noescape
 func apply32AVX512OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 127), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1284,7 +1604,327 @@ func apply32AVX512OutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []
 //go:noescape
 func apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit,
+// apply32AVX512InMulRecipWdAdd is ref.Apply for the form InMulRecipWdAdd (ID 128), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InMulRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulRecipWdAdd is ref.Apply for the form InMulRecipWdAdd (ID 128), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InMulRecipWdAddFusedAcc is ref.Apply for the form InMulRecipWdAddFusedAcc (ID 130), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InMulRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulRecipWdAddFusedAcc is ref.Apply for the form InMulRecipWdAddFusedAcc (ID 130), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutMulRecipWdAdd is ref.Apply for the form OutMulRecipWdAdd (ID 132), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutMulRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulRecipWdAdd is ref.Apply for the form OutMulRecipWdAdd (ID 132), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulRecipWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutMulRecipWdAddFusedAcc is ref.Apply for the form OutMulRecipWdAddFusedAcc (ID 134), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutMulRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulRecipWdAddFusedAcc is ref.Apply for the form OutMulRecipWdAddFusedAcc (ID 134), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulRecipWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InMulRecipWdAddDecay is ref.Apply for the form InMulRecipWdAddDecay (ID 136), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InMulRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulRecipWdAddDecay is ref.Apply for the form InMulRecipWdAddDecay (ID 136), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InMulRecipWdAddFusedAccDecay is ref.Apply for the form InMulRecipWdAddFusedAccDecay (ID 138), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InMulRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulRecipWdAddFusedAccDecay is ref.Apply for the form InMulRecipWdAddFusedAccDecay (ID 138), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutMulRecipWdAddDecay is ref.Apply for the form OutMulRecipWdAddDecay (ID 140), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutMulRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulRecipWdAddDecay is ref.Apply for the form OutMulRecipWdAddDecay (ID 140), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulRecipWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutMulRecipWdAddFusedAccDecay is ref.Apply for the form OutMulRecipWdAddFusedAccDecay (ID 142), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutMulRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulRecipWdAddFusedAccDecay is ref.Apply for the form OutMulRecipWdAddFusedAccDecay (ID 142), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulRecipWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InQuotMulWdAdd is ref.Apply for the form InQuotMulWdAdd (ID 144), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InQuotMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInQuotMulWdAdd is ref.Apply for the form InQuotMulWdAdd (ID 144), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInQuotMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InQuotMulWdAddFusedAcc is ref.Apply for the form InQuotMulWdAddFusedAcc (ID 146), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InQuotMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInQuotMulWdAddFusedAcc is ref.Apply for the form InQuotMulWdAddFusedAcc (ID 146), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInQuotMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutQuotMulWdAdd is ref.Apply for the form OutQuotMulWdAdd (ID 148), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutQuotMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutQuotMulWdAdd is ref.Apply for the form OutQuotMulWdAdd (ID 148), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutQuotMulWdAdd(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutQuotMulWdAddFusedAcc is ref.Apply for the form OutQuotMulWdAddFusedAcc (ID 150), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutQuotMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutQuotMulWdAddFusedAcc is ref.Apply for the form OutQuotMulWdAddFusedAcc (ID 150), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutQuotMulWdAddFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InQuotMulWdAddDecay is ref.Apply for the form InQuotMulWdAddDecay (ID 152), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InQuotMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInQuotMulWdAddDecay is ref.Apply for the form InQuotMulWdAddDecay (ID 152), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInQuotMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InQuotMulWdAddFusedAccDecay is ref.Apply for the form InQuotMulWdAddFusedAccDecay (ID 154), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InQuotMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInQuotMulWdAddFusedAccDecay is ref.Apply for the form InQuotMulWdAddFusedAccDecay (ID 154), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInQuotMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutQuotMulWdAddDecay is ref.Apply for the form OutQuotMulWdAddDecay (ID 156), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutQuotMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutQuotMulWdAddDecay is ref.Apply for the form OutQuotMulWdAddDecay (ID 156), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutQuotMulWdAddDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutQuotMulWdAddFusedAccDecay is ref.Apply for the form OutQuotMulWdAddFusedAccDecay (ID 158), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutQuotMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutQuotMulWdAddFusedAccDecay is ref.Apply for the form OutQuotMulWdAddFusedAccDecay (ID 158), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutQuotMulWdAddFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 160), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1292,7 +1932,7 @@ func apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard(x []float32, s []float32
 //go:noescape
 func apply32AVX512InDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit,
+// apply32AVX512HybridInDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 160), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1304,7 +1944,7 @@ func apply32AVX512InDivMulWdFMA(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512HybridInDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// apply32AVX512InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 162), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1312,7 +1952,7 @@ func apply32AVX512HybridInDivMulWdFMA(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX512InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// apply32AVX512HybridInDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 162), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1324,7 +1964,7 @@ func apply32AVX512InDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512HybridInDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit,
+// apply32AVX512OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 164), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1332,7 +1972,7 @@ func apply32AVX512HybridInDivMulWdFMAFusedAcc(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit,
+// apply32AVX512HybridOutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 164), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1344,7 +1984,7 @@ func apply32AVX512OutDivMulWdFMA(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX512HybridOutDivMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// apply32AVX512OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 166), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1352,7 +1992,7 @@ func apply32AVX512HybridOutDivMulWdFMA(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX512OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// apply32AVX512HybridOutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 166), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1364,7 +2004,7 @@ func apply32AVX512OutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512HybridOutDivMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// apply32AVX512InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 168), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1372,7 +2012,7 @@ func apply32AVX512HybridOutDivMulWdFMAFusedAcc(x []float32, s []float32, g []flo
 //go:noescape
 func apply32AVX512InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// apply32AVX512HybridInDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 168), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1384,7 +2024,7 @@ func apply32AVX512InDivMulWdFMADecay(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512HybridInDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// apply32AVX512InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 170), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1392,7 +2032,7 @@ func apply32AVX512HybridInDivMulWdFMADecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX512InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// apply32AVX512HybridInDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 170), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1404,7 +2044,7 @@ func apply32AVX512InDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512HybridInDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// apply32AVX512OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 172), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1412,7 +2052,7 @@ func apply32AVX512HybridInDivMulWdFMAFusedAccDecay(x []float32, s []float32, g [
 //go:noescape
 func apply32AVX512OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// apply32AVX512HybridOutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 172), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1424,7 +2064,7 @@ func apply32AVX512OutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX512HybridOutDivMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// apply32AVX512OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 174), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1432,7 +2072,7 @@ func apply32AVX512HybridOutDivMulWdFMADecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// apply32AVX512HybridOutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 174), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1444,7 +2084,7 @@ func apply32AVX512OutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit,
+// apply32AVX512InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 176), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1452,7 +2092,7 @@ func apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(x []float32, s []float32, g 
 //go:noescape
 func apply32AVX512InMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit,
+// apply32AVX512HybridInMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 176), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1464,7 +2104,7 @@ func apply32AVX512InMulDivWdFMA(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512HybridInMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// apply32AVX512InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 178), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1472,7 +2112,7 @@ func apply32AVX512HybridInMulDivWdFMA(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX512InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// apply32AVX512HybridInMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 178), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1484,7 +2124,7 @@ func apply32AVX512InMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512HybridInMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit,
+// apply32AVX512OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 180), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1492,7 +2132,7 @@ func apply32AVX512HybridInMulDivWdFMAFusedAcc(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit,
+// apply32AVX512HybridOutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 180), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1504,7 +2144,7 @@ func apply32AVX512OutMulDivWdFMA(x []float32, s []float32, g []float32, lr float
 //go:noescape
 func apply32AVX512HybridOutMulDivWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// apply32AVX512OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 182), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1512,7 +2152,7 @@ func apply32AVX512HybridOutMulDivWdFMA(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX512OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// apply32AVX512HybridOutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 182), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1524,7 +2164,7 @@ func apply32AVX512OutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512HybridOutMulDivWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// apply32AVX512InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 184), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1532,7 +2172,7 @@ func apply32AVX512HybridOutMulDivWdFMAFusedAcc(x []float32, s []float32, g []flo
 //go:noescape
 func apply32AVX512InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// apply32AVX512HybridInMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 184), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1544,7 +2184,7 @@ func apply32AVX512InMulDivWdFMADecay(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512HybridInMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// apply32AVX512InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 186), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1552,7 +2192,7 @@ func apply32AVX512HybridInMulDivWdFMADecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX512InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// apply32AVX512HybridInMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 186), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1564,7 +2204,7 @@ func apply32AVX512InMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512HybridInMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// apply32AVX512OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 188), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1572,7 +2212,7 @@ func apply32AVX512HybridInMulDivWdFMAFusedAccDecay(x []float32, s []float32, g [
 //go:noescape
 func apply32AVX512OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// apply32AVX512HybridOutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 188), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1584,7 +2224,7 @@ func apply32AVX512OutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX512HybridOutMulDivWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// apply32AVX512OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 190), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1592,7 +2232,7 @@ func apply32AVX512HybridOutMulDivWdFMADecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// apply32AVX512HybridOutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 190), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1604,7 +2244,7 @@ func apply32AVX512OutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit,
+// apply32AVX512InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 192), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1612,7 +2252,7 @@ func apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(x []float32, s []float32, g 
 //go:noescape
 func apply32AVX512InRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit,
+// apply32AVX512HybridInRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 192), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1624,7 +2264,7 @@ func apply32AVX512InRecipWdFMA(x []float32, s []float32, g []float32, lr float32
 //go:noescape
 func apply32AVX512HybridInRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// apply32AVX512InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 193), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1632,7 +2272,7 @@ func apply32AVX512HybridInRecipWdFMA(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// apply32AVX512HybridInRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 193), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1644,7 +2284,7 @@ func apply32AVX512InRecipWdFMAGuard(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512HybridInRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// apply32AVX512InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 194), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1652,7 +2292,7 @@ func apply32AVX512HybridInRecipWdFMAGuard(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX512InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// apply32AVX512HybridInRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 194), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1664,7 +2304,7 @@ func apply32AVX512InRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr
 //go:noescape
 func apply32AVX512HybridInRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// apply32AVX512InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 195), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1672,7 +2312,7 @@ func apply32AVX512HybridInRecipWdFMAFusedAcc(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// apply32AVX512HybridInRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 195), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1684,7 +2324,7 @@ func apply32AVX512InRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512HybridInRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit,
+// apply32AVX512OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 196), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1692,7 +2332,7 @@ func apply32AVX512HybridInRecipWdFMAFusedAccGuard(x []float32, s []float32, g []
 //go:noescape
 func apply32AVX512OutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit,
+// apply32AVX512HybridOutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 196), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1704,7 +2344,7 @@ func apply32AVX512OutRecipWdFMA(x []float32, s []float32, g []float32, lr float3
 //go:noescape
 func apply32AVX512HybridOutRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// apply32AVX512OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 197), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1712,7 +2352,7 @@ func apply32AVX512HybridOutRecipWdFMA(x []float32, s []float32, g []float32, lr 
 //go:noescape
 func apply32AVX512OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// apply32AVX512HybridOutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 197), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1724,7 +2364,7 @@ func apply32AVX512OutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512HybridOutRecipWdFMAGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// apply32AVX512OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 198), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1732,7 +2372,7 @@ func apply32AVX512HybridOutRecipWdFMAGuard(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX512OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// apply32AVX512HybridOutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 198), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1744,7 +2384,7 @@ func apply32AVX512OutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, l
 //go:noescape
 func apply32AVX512HybridOutRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// apply32AVX512OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 199), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1752,7 +2392,7 @@ func apply32AVX512HybridOutRecipWdFMAFusedAcc(x []float32, s []float32, g []floa
 //go:noescape
 func apply32AVX512OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// apply32AVX512HybridOutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 199), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1764,7 +2404,7 @@ func apply32AVX512OutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512HybridOutRecipWdFMAFusedAccGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit,
+// apply32AVX512InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 200), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1772,7 +2412,7 @@ func apply32AVX512HybridOutRecipWdFMAFusedAccGuard(x []float32, s []float32, g [
 //go:noescape
 func apply32AVX512InRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit,
+// apply32AVX512HybridInRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 200), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1784,7 +2424,7 @@ func apply32AVX512InRecipWdFMADecay(x []float32, s []float32, g []float32, lr fl
 //go:noescape
 func apply32AVX512HybridInRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// apply32AVX512InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 201), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1792,7 +2432,7 @@ func apply32AVX512HybridInRecipWdFMADecay(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX512InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// apply32AVX512HybridInRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 201), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1804,7 +2444,7 @@ func apply32AVX512InRecipWdFMADecayGuard(x []float32, s []float32, g []float32, 
 //go:noescape
 func apply32AVX512HybridInRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// apply32AVX512InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 202), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1812,7 +2452,7 @@ func apply32AVX512HybridInRecipWdFMADecayGuard(x []float32, s []float32, g []flo
 //go:noescape
 func apply32AVX512InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// apply32AVX512HybridInRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 202), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1824,7 +2464,7 @@ func apply32AVX512InRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float3
 //go:noescape
 func apply32AVX512HybridInRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// apply32AVX512InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 203), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1832,7 +2472,7 @@ func apply32AVX512HybridInRecipWdFMAFusedAccDecay(x []float32, s []float32, g []
 //go:noescape
 func apply32AVX512InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 203), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1844,7 +2484,7 @@ func apply32AVX512InRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []f
 //go:noescape
 func apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// apply32AVX512OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 204), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1852,7 +2492,7 @@ func apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard(x []float32, s []float32,
 //go:noescape
 func apply32AVX512OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// apply32AVX512HybridOutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 204), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1864,7 +2504,7 @@ func apply32AVX512OutRecipWdFMADecay(x []float32, s []float32, g []float32, lr f
 //go:noescape
 func apply32AVX512HybridOutRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// apply32AVX512OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 205), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1872,7 +2512,7 @@ func apply32AVX512HybridOutRecipWdFMADecay(x []float32, s []float32, g []float32
 //go:noescape
 func apply32AVX512OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// apply32AVX512HybridOutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 205), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1884,7 +2524,7 @@ func apply32AVX512OutRecipWdFMADecayGuard(x []float32, s []float32, g []float32,
 //go:noescape
 func apply32AVX512HybridOutRecipWdFMADecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// apply32AVX512OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 206), bit for bit,
 // with 16 float32 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1892,7 +2532,7 @@ func apply32AVX512HybridOutRecipWdFMADecayGuard(x []float32, s []float32, g []fl
 //go:noescape
 func apply32AVX512OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// apply32AVX512HybridOutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 206), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1904,7 +2544,7 @@ func apply32AVX512OutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float
 //go:noescape
 func apply32AVX512HybridOutRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// apply32AVX512OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 207), bit for bit,
 // with 16 float32 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -1912,7 +2552,7 @@ func apply32AVX512HybridOutRecipWdFMAFusedAccDecay(x []float32, s []float32, g [
 //go:noescape
 func apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
-// apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 207), bit for bit,
 // with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -1923,6 +2563,326 @@ func apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []
 //
 //go:noescape
 func apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InMulRecipWdFMA is ref.Apply for the form InMulRecipWdFMA (ID 208), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InMulRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulRecipWdFMA is ref.Apply for the form InMulRecipWdFMA (ID 208), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InMulRecipWdFMAFusedAcc is ref.Apply for the form InMulRecipWdFMAFusedAcc (ID 210), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InMulRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulRecipWdFMAFusedAcc is ref.Apply for the form InMulRecipWdFMAFusedAcc (ID 210), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutMulRecipWdFMA is ref.Apply for the form OutMulRecipWdFMA (ID 212), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutMulRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulRecipWdFMA is ref.Apply for the form OutMulRecipWdFMA (ID 212), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulRecipWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutMulRecipWdFMAFusedAcc is ref.Apply for the form OutMulRecipWdFMAFusedAcc (ID 214), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutMulRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulRecipWdFMAFusedAcc is ref.Apply for the form OutMulRecipWdFMAFusedAcc (ID 214), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulRecipWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InMulRecipWdFMADecay is ref.Apply for the form InMulRecipWdFMADecay (ID 216), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InMulRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulRecipWdFMADecay is ref.Apply for the form InMulRecipWdFMADecay (ID 216), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InMulRecipWdFMAFusedAccDecay is ref.Apply for the form InMulRecipWdFMAFusedAccDecay (ID 218), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InMulRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInMulRecipWdFMAFusedAccDecay is ref.Apply for the form InMulRecipWdFMAFusedAccDecay (ID 218), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInMulRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutMulRecipWdFMADecay is ref.Apply for the form OutMulRecipWdFMADecay (ID 220), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutMulRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulRecipWdFMADecay is ref.Apply for the form OutMulRecipWdFMADecay (ID 220), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulRecipWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutMulRecipWdFMAFusedAccDecay is ref.Apply for the form OutMulRecipWdFMAFusedAccDecay (ID 222), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutMulRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutMulRecipWdFMAFusedAccDecay is ref.Apply for the form OutMulRecipWdFMAFusedAccDecay (ID 222), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutMulRecipWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InQuotMulWdFMA is ref.Apply for the form InQuotMulWdFMA (ID 224), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InQuotMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInQuotMulWdFMA is ref.Apply for the form InQuotMulWdFMA (ID 224), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInQuotMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InQuotMulWdFMAFusedAcc is ref.Apply for the form InQuotMulWdFMAFusedAcc (ID 226), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InQuotMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInQuotMulWdFMAFusedAcc is ref.Apply for the form InQuotMulWdFMAFusedAcc (ID 226), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInQuotMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutQuotMulWdFMA is ref.Apply for the form OutQuotMulWdFMA (ID 228), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutQuotMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutQuotMulWdFMA is ref.Apply for the form OutQuotMulWdFMA (ID 228), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutQuotMulWdFMA(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutQuotMulWdFMAFusedAcc is ref.Apply for the form OutQuotMulWdFMAFusedAcc (ID 230), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutQuotMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutQuotMulWdFMAFusedAcc is ref.Apply for the form OutQuotMulWdFMAFusedAcc (ID 230), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutQuotMulWdFMAFusedAcc(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InQuotMulWdFMADecay is ref.Apply for the form InQuotMulWdFMADecay (ID 232), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InQuotMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInQuotMulWdFMADecay is ref.Apply for the form InQuotMulWdFMADecay (ID 232), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInQuotMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512InQuotMulWdFMAFusedAccDecay is ref.Apply for the form InQuotMulWdFMAFusedAccDecay (ID 234), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512InQuotMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridInQuotMulWdFMAFusedAccDecay is ref.Apply for the form InQuotMulWdFMAFusedAccDecay (ID 234), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridInQuotMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutQuotMulWdFMADecay is ref.Apply for the form OutQuotMulWdFMADecay (ID 236), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutQuotMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutQuotMulWdFMADecay is ref.Apply for the form OutQuotMulWdFMADecay (ID 236), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutQuotMulWdFMADecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512OutQuotMulWdFMAFusedAccDecay is ref.Apply for the form OutQuotMulWdFMAFusedAccDecay (ID 238), bit for bit,
+// with 16 float32 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply32AVX512OutQuotMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
+
+// apply32AVX512HybridOutQuotMulWdFMAFusedAccDecay is ref.Apply for the form OutQuotMulWdFMAFusedAccDecay (ID 238), bit for bit,
+// with 16 float32 lanes per vector and 3 vectors per iteration, split "hhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻⁶⁴ ≤ |lr| < 2⁶⁴ for the DivMul order, and 2⁻⁴⁸ ≤ eps < 2³² with eps outside
+// the root.
+//
+//go:noescape
+func apply32AVX512HybridOutQuotMulWdFMAFusedAccDecay(x []float32, s []float32, g []float32, lr float32, eps float32, wd float32, decay float32, gain float32)
 
 // Traffic32AVX512 has the memory traffic of the Apply32AVX512 kernels with trivial
 // math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use
@@ -2571,7 +3531,327 @@ func apply64AVX512OutRecipFusedAccDecayGuard(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512HybridOutRecipFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit,
+// apply64AVX512InMulRecip is ref.Apply for the form InMulRecip (ID 48), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InMulRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulRecip is ref.Apply for the form InMulRecip (ID 48), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InMulRecipFusedAcc is ref.Apply for the form InMulRecipFusedAcc (ID 50), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InMulRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulRecipFusedAcc is ref.Apply for the form InMulRecipFusedAcc (ID 50), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutMulRecip is ref.Apply for the form OutMulRecip (ID 52), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutMulRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulRecip is ref.Apply for the form OutMulRecip (ID 52), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulRecip(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutMulRecipFusedAcc is ref.Apply for the form OutMulRecipFusedAcc (ID 54), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutMulRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulRecipFusedAcc is ref.Apply for the form OutMulRecipFusedAcc (ID 54), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulRecipFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InMulRecipDecay is ref.Apply for the form InMulRecipDecay (ID 56), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InMulRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulRecipDecay is ref.Apply for the form InMulRecipDecay (ID 56), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InMulRecipFusedAccDecay is ref.Apply for the form InMulRecipFusedAccDecay (ID 58), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InMulRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulRecipFusedAccDecay is ref.Apply for the form InMulRecipFusedAccDecay (ID 58), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutMulRecipDecay is ref.Apply for the form OutMulRecipDecay (ID 60), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutMulRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulRecipDecay is ref.Apply for the form OutMulRecipDecay (ID 60), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulRecipDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutMulRecipFusedAccDecay is ref.Apply for the form OutMulRecipFusedAccDecay (ID 62), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutMulRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulRecipFusedAccDecay is ref.Apply for the form OutMulRecipFusedAccDecay (ID 62), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulRecipFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InQuotMul is ref.Apply for the form InQuotMul (ID 64), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InQuotMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInQuotMul is ref.Apply for the form InQuotMul (ID 64), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInQuotMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InQuotMulFusedAcc is ref.Apply for the form InQuotMulFusedAcc (ID 66), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InQuotMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInQuotMulFusedAcc is ref.Apply for the form InQuotMulFusedAcc (ID 66), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInQuotMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutQuotMul is ref.Apply for the form OutQuotMul (ID 68), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutQuotMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutQuotMul is ref.Apply for the form OutQuotMul (ID 68), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutQuotMul(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutQuotMulFusedAcc is ref.Apply for the form OutQuotMulFusedAcc (ID 70), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutQuotMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutQuotMulFusedAcc is ref.Apply for the form OutQuotMulFusedAcc (ID 70), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutQuotMulFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InQuotMulDecay is ref.Apply for the form InQuotMulDecay (ID 72), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InQuotMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInQuotMulDecay is ref.Apply for the form InQuotMulDecay (ID 72), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInQuotMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InQuotMulFusedAccDecay is ref.Apply for the form InQuotMulFusedAccDecay (ID 74), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InQuotMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInQuotMulFusedAccDecay is ref.Apply for the form InQuotMulFusedAccDecay (ID 74), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInQuotMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutQuotMulDecay is ref.Apply for the form OutQuotMulDecay (ID 76), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutQuotMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutQuotMulDecay is ref.Apply for the form OutQuotMulDecay (ID 76), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutQuotMulDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutQuotMulFusedAccDecay is ref.Apply for the form OutQuotMulFusedAccDecay (ID 78), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutQuotMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutQuotMulFusedAccDecay is ref.Apply for the form OutQuotMulFusedAccDecay (ID 78), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutQuotMulFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 80), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2579,7 +3859,7 @@ func apply64AVX512HybridOutRecipFusedAccDecayGuard(x []float64, s []float64, g [
 //go:noescape
 func apply64AVX512InDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit,
+// apply64AVX512HybridInDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 80), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2591,7 +3871,7 @@ func apply64AVX512InDivMulWdAdd(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512HybridInDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// apply64AVX512InDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 82), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2599,7 +3879,7 @@ func apply64AVX512HybridInDivMulWdAdd(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX512InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit,
+// apply64AVX512HybridInDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 82), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2611,7 +3891,7 @@ func apply64AVX512InDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512HybridInDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit,
+// apply64AVX512OutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 84), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2619,7 +3899,7 @@ func apply64AVX512HybridInDivMulWdAddFusedAcc(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit,
+// apply64AVX512HybridOutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 84), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2631,7 +3911,7 @@ func apply64AVX512OutDivMulWdAdd(x []float64, s []float64, g []float64, lr float
 //go:noescape
 func apply64AVX512HybridOutDivMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// apply64AVX512OutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 86), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2639,7 +3919,7 @@ func apply64AVX512HybridOutDivMulWdAdd(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX512OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit,
+// apply64AVX512HybridOutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 86), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2651,7 +3931,7 @@ func apply64AVX512OutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512HybridOutDivMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// apply64AVX512InDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 88), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2659,7 +3939,7 @@ func apply64AVX512HybridOutDivMulWdAddFusedAcc(x []float64, s []float64, g []flo
 //go:noescape
 func apply64AVX512InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit,
+// apply64AVX512HybridInDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 88), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2671,7 +3951,7 @@ func apply64AVX512InDivMulWdAddDecay(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512HybridInDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// apply64AVX512InDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 90), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2679,7 +3959,7 @@ func apply64AVX512HybridInDivMulWdAddDecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX512InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit,
+// apply64AVX512HybridInDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 90), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2691,7 +3971,7 @@ func apply64AVX512InDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512HybridInDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// apply64AVX512OutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 92), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2699,7 +3979,7 @@ func apply64AVX512HybridInDivMulWdAddFusedAccDecay(x []float64, s []float64, g [
 //go:noescape
 func apply64AVX512OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit,
+// apply64AVX512HybridOutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 92), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2711,7 +3991,7 @@ func apply64AVX512OutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX512HybridOutDivMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// apply64AVX512OutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 94), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2719,7 +3999,7 @@ func apply64AVX512HybridOutDivMulWdAddDecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit,
+// apply64AVX512HybridOutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 94), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2731,7 +4011,7 @@ func apply64AVX512OutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512HybridOutDivMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit,
+// apply64AVX512InMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 96), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2739,7 +4019,7 @@ func apply64AVX512HybridOutDivMulWdAddFusedAccDecay(x []float64, s []float64, g 
 //go:noescape
 func apply64AVX512InMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit,
+// apply64AVX512HybridInMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 96), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2751,7 +4031,7 @@ func apply64AVX512InMulDivWdAdd(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512HybridInMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// apply64AVX512InMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 98), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2759,7 +4039,7 @@ func apply64AVX512HybridInMulDivWdAdd(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX512InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit,
+// apply64AVX512HybridInMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 98), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2771,7 +4051,7 @@ func apply64AVX512InMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512HybridInMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit,
+// apply64AVX512OutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 100), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2779,7 +4059,7 @@ func apply64AVX512HybridInMulDivWdAddFusedAcc(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit,
+// apply64AVX512HybridOutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 100), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2791,7 +4071,7 @@ func apply64AVX512OutMulDivWdAdd(x []float64, s []float64, g []float64, lr float
 //go:noescape
 func apply64AVX512HybridOutMulDivWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// apply64AVX512OutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 102), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2799,7 +4079,7 @@ func apply64AVX512HybridOutMulDivWdAdd(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX512OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit,
+// apply64AVX512HybridOutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 102), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2811,7 +4091,7 @@ func apply64AVX512OutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512HybridOutMulDivWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// apply64AVX512InMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 104), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2819,7 +4099,7 @@ func apply64AVX512HybridOutMulDivWdAddFusedAcc(x []float64, s []float64, g []flo
 //go:noescape
 func apply64AVX512InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit,
+// apply64AVX512HybridInMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 104), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2831,7 +4111,7 @@ func apply64AVX512InMulDivWdAddDecay(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512HybridInMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// apply64AVX512InMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 106), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2839,7 +4119,7 @@ func apply64AVX512HybridInMulDivWdAddDecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX512InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit,
+// apply64AVX512HybridInMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 106), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2851,7 +4131,7 @@ func apply64AVX512InMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512HybridInMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// apply64AVX512OutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 108), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2859,7 +4139,7 @@ func apply64AVX512HybridInMulDivWdAddFusedAccDecay(x []float64, s []float64, g [
 //go:noescape
 func apply64AVX512OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit,
+// apply64AVX512HybridOutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 108), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2871,7 +4151,7 @@ func apply64AVX512OutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX512HybridOutMulDivWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// apply64AVX512OutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 110), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2879,7 +4159,7 @@ func apply64AVX512HybridOutMulDivWdAddDecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit,
+// apply64AVX512HybridOutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 110), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2891,7 +4171,7 @@ func apply64AVX512OutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512HybridOutMulDivWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit,
+// apply64AVX512InRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 112), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2899,7 +4179,7 @@ func apply64AVX512HybridOutMulDivWdAddFusedAccDecay(x []float64, s []float64, g 
 //go:noescape
 func apply64AVX512InRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit,
+// apply64AVX512HybridInRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 112), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2911,7 +4191,7 @@ func apply64AVX512InRecipWdAdd(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX512HybridInRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit,
+// apply64AVX512InRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 113), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2919,7 +4199,7 @@ func apply64AVX512HybridInRecipWdAdd(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512InRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit,
+// apply64AVX512HybridInRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 113), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2931,7 +4211,7 @@ func apply64AVX512InRecipWdAddGuard(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512HybridInRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// apply64AVX512InRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 114), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2939,7 +4219,7 @@ func apply64AVX512HybridInRecipWdAddGuard(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX512InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit,
+// apply64AVX512HybridInRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 114), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2951,7 +4231,7 @@ func apply64AVX512InRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX512HybridInRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// apply64AVX512InRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 115), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2959,7 +4239,7 @@ func apply64AVX512HybridInRecipWdAddFusedAcc(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit,
+// apply64AVX512HybridInRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 115), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2971,7 +4251,7 @@ func apply64AVX512InRecipWdAddFusedAccGuard(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512HybridInRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit,
+// apply64AVX512OutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 116), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2979,7 +4259,7 @@ func apply64AVX512HybridInRecipWdAddFusedAccGuard(x []float64, s []float64, g []
 //go:noescape
 func apply64AVX512OutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit,
+// apply64AVX512HybridOutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 116), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -2991,7 +4271,7 @@ func apply64AVX512OutRecipWdAdd(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512HybridOutRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// apply64AVX512OutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 117), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -2999,7 +4279,7 @@ func apply64AVX512HybridOutRecipWdAdd(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX512OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit,
+// apply64AVX512HybridOutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 117), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3011,7 +4291,7 @@ func apply64AVX512OutRecipWdAddGuard(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512HybridOutRecipWdAddGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// apply64AVX512OutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 118), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3019,7 +4299,7 @@ func apply64AVX512HybridOutRecipWdAddGuard(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX512OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit,
+// apply64AVX512HybridOutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 118), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3031,7 +4311,7 @@ func apply64AVX512OutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512HybridOutRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// apply64AVX512OutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 119), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3039,7 +4319,7 @@ func apply64AVX512HybridOutRecipWdAddFusedAcc(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit,
+// apply64AVX512HybridOutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 119), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3051,7 +4331,7 @@ func apply64AVX512OutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512HybridOutRecipWdAddFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit,
+// apply64AVX512InRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 120), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3059,7 +4339,7 @@ func apply64AVX512HybridOutRecipWdAddFusedAccGuard(x []float64, s []float64, g [
 //go:noescape
 func apply64AVX512InRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit,
+// apply64AVX512HybridInRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 120), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3071,7 +4351,7 @@ func apply64AVX512InRecipWdAddDecay(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512HybridInRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// apply64AVX512InRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 121), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3079,7 +4359,7 @@ func apply64AVX512HybridInRecipWdAddDecay(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX512InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit,
+// apply64AVX512HybridInRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 121), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3091,7 +4371,7 @@ func apply64AVX512InRecipWdAddDecayGuard(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512HybridInRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// apply64AVX512InRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 122), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3099,7 +4379,7 @@ func apply64AVX512HybridInRecipWdAddDecayGuard(x []float64, s []float64, g []flo
 //go:noescape
 func apply64AVX512InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit,
+// apply64AVX512HybridInRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 122), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3111,7 +4391,7 @@ func apply64AVX512InRecipWdAddFusedAccDecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512HybridInRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// apply64AVX512InRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 123), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3119,7 +4399,7 @@ func apply64AVX512HybridInRecipWdAddFusedAccDecay(x []float64, s []float64, g []
 //go:noescape
 func apply64AVX512InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit,
+// apply64AVX512HybridInRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 123), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3131,7 +4411,7 @@ func apply64AVX512InRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []f
 //go:noescape
 func apply64AVX512HybridInRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// apply64AVX512OutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 124), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3139,7 +4419,7 @@ func apply64AVX512HybridInRecipWdAddFusedAccDecayGuard(x []float64, s []float64,
 //go:noescape
 func apply64AVX512OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit,
+// apply64AVX512HybridOutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 124), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3151,7 +4431,7 @@ func apply64AVX512OutRecipWdAddDecay(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512HybridOutRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// apply64AVX512OutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 125), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3159,7 +4439,7 @@ func apply64AVX512HybridOutRecipWdAddDecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX512OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit,
+// apply64AVX512HybridOutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 125), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3171,7 +4451,7 @@ func apply64AVX512OutRecipWdAddDecayGuard(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX512HybridOutRecipWdAddDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// apply64AVX512OutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 126), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3179,7 +4459,7 @@ func apply64AVX512HybridOutRecipWdAddDecayGuard(x []float64, s []float64, g []fl
 //go:noescape
 func apply64AVX512OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit,
+// apply64AVX512HybridOutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 126), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3191,7 +4471,7 @@ func apply64AVX512OutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512HybridOutRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// apply64AVX512OutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 127), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3199,7 +4479,7 @@ func apply64AVX512HybridOutRecipWdAddFusedAccDecay(x []float64, s []float64, g [
 //go:noescape
 func apply64AVX512OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit,
+// apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 127), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3211,7 +4491,327 @@ func apply64AVX512OutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []
 //go:noescape
 func apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit,
+// apply64AVX512InMulRecipWdAdd is ref.Apply for the form InMulRecipWdAdd (ID 128), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InMulRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulRecipWdAdd is ref.Apply for the form InMulRecipWdAdd (ID 128), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InMulRecipWdAddFusedAcc is ref.Apply for the form InMulRecipWdAddFusedAcc (ID 130), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InMulRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulRecipWdAddFusedAcc is ref.Apply for the form InMulRecipWdAddFusedAcc (ID 130), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutMulRecipWdAdd is ref.Apply for the form OutMulRecipWdAdd (ID 132), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutMulRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulRecipWdAdd is ref.Apply for the form OutMulRecipWdAdd (ID 132), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulRecipWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutMulRecipWdAddFusedAcc is ref.Apply for the form OutMulRecipWdAddFusedAcc (ID 134), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutMulRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulRecipWdAddFusedAcc is ref.Apply for the form OutMulRecipWdAddFusedAcc (ID 134), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulRecipWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InMulRecipWdAddDecay is ref.Apply for the form InMulRecipWdAddDecay (ID 136), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InMulRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulRecipWdAddDecay is ref.Apply for the form InMulRecipWdAddDecay (ID 136), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InMulRecipWdAddFusedAccDecay is ref.Apply for the form InMulRecipWdAddFusedAccDecay (ID 138), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InMulRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulRecipWdAddFusedAccDecay is ref.Apply for the form InMulRecipWdAddFusedAccDecay (ID 138), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutMulRecipWdAddDecay is ref.Apply for the form OutMulRecipWdAddDecay (ID 140), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutMulRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulRecipWdAddDecay is ref.Apply for the form OutMulRecipWdAddDecay (ID 140), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulRecipWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutMulRecipWdAddFusedAccDecay is ref.Apply for the form OutMulRecipWdAddFusedAccDecay (ID 142), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutMulRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulRecipWdAddFusedAccDecay is ref.Apply for the form OutMulRecipWdAddFusedAccDecay (ID 142), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulRecipWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InQuotMulWdAdd is ref.Apply for the form InQuotMulWdAdd (ID 144), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InQuotMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInQuotMulWdAdd is ref.Apply for the form InQuotMulWdAdd (ID 144), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInQuotMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InQuotMulWdAddFusedAcc is ref.Apply for the form InQuotMulWdAddFusedAcc (ID 146), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InQuotMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInQuotMulWdAddFusedAcc is ref.Apply for the form InQuotMulWdAddFusedAcc (ID 146), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInQuotMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutQuotMulWdAdd is ref.Apply for the form OutQuotMulWdAdd (ID 148), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutQuotMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutQuotMulWdAdd is ref.Apply for the form OutQuotMulWdAdd (ID 148), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutQuotMulWdAdd(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutQuotMulWdAddFusedAcc is ref.Apply for the form OutQuotMulWdAddFusedAcc (ID 150), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutQuotMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutQuotMulWdAddFusedAcc is ref.Apply for the form OutQuotMulWdAddFusedAcc (ID 150), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutQuotMulWdAddFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InQuotMulWdAddDecay is ref.Apply for the form InQuotMulWdAddDecay (ID 152), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InQuotMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInQuotMulWdAddDecay is ref.Apply for the form InQuotMulWdAddDecay (ID 152), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInQuotMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InQuotMulWdAddFusedAccDecay is ref.Apply for the form InQuotMulWdAddFusedAccDecay (ID 154), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InQuotMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInQuotMulWdAddFusedAccDecay is ref.Apply for the form InQuotMulWdAddFusedAccDecay (ID 154), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInQuotMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutQuotMulWdAddDecay is ref.Apply for the form OutQuotMulWdAddDecay (ID 156), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutQuotMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutQuotMulWdAddDecay is ref.Apply for the form OutQuotMulWdAddDecay (ID 156), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutQuotMulWdAddDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutQuotMulWdAddFusedAccDecay is ref.Apply for the form OutQuotMulWdAddFusedAccDecay (ID 158), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutQuotMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutQuotMulWdAddFusedAccDecay is ref.Apply for the form OutQuotMulWdAddFusedAccDecay (ID 158), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutQuotMulWdAddFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 160), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3219,7 +4819,7 @@ func apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard(x []float64, s []float64
 //go:noescape
 func apply64AVX512InDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit,
+// apply64AVX512HybridInDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 160), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3231,7 +4831,7 @@ func apply64AVX512InDivMulWdFMA(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512HybridInDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// apply64AVX512InDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 162), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3239,7 +4839,7 @@ func apply64AVX512HybridInDivMulWdFMA(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX512InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit,
+// apply64AVX512HybridInDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 162), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3251,7 +4851,7 @@ func apply64AVX512InDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512HybridInDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit,
+// apply64AVX512OutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 164), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3259,7 +4859,7 @@ func apply64AVX512HybridInDivMulWdFMAFusedAcc(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit,
+// apply64AVX512HybridOutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 164), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3271,7 +4871,7 @@ func apply64AVX512OutDivMulWdFMA(x []float64, s []float64, g []float64, lr float
 //go:noescape
 func apply64AVX512HybridOutDivMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// apply64AVX512OutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 166), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3279,7 +4879,7 @@ func apply64AVX512HybridOutDivMulWdFMA(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX512OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit,
+// apply64AVX512HybridOutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 166), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3291,7 +4891,7 @@ func apply64AVX512OutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512HybridOutDivMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// apply64AVX512InDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 168), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3299,7 +4899,7 @@ func apply64AVX512HybridOutDivMulWdFMAFusedAcc(x []float64, s []float64, g []flo
 //go:noescape
 func apply64AVX512InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit,
+// apply64AVX512HybridInDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 168), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3311,7 +4911,7 @@ func apply64AVX512InDivMulWdFMADecay(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512HybridInDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// apply64AVX512InDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 170), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3319,7 +4919,7 @@ func apply64AVX512HybridInDivMulWdFMADecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX512InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit,
+// apply64AVX512HybridInDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 170), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3331,7 +4931,7 @@ func apply64AVX512InDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512HybridInDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// apply64AVX512OutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 172), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3339,7 +4939,7 @@ func apply64AVX512HybridInDivMulWdFMAFusedAccDecay(x []float64, s []float64, g [
 //go:noescape
 func apply64AVX512OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit,
+// apply64AVX512HybridOutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 172), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3351,7 +4951,7 @@ func apply64AVX512OutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX512HybridOutDivMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// apply64AVX512OutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 174), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3359,7 +4959,7 @@ func apply64AVX512HybridOutDivMulWdFMADecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit,
+// apply64AVX512HybridOutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 174), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3371,7 +4971,7 @@ func apply64AVX512OutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512HybridOutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit,
+// apply64AVX512InMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 176), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3379,7 +4979,7 @@ func apply64AVX512HybridOutDivMulWdFMAFusedAccDecay(x []float64, s []float64, g 
 //go:noescape
 func apply64AVX512InMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit,
+// apply64AVX512HybridInMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 176), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3391,7 +4991,7 @@ func apply64AVX512InMulDivWdFMA(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512HybridInMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// apply64AVX512InMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 178), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3399,7 +4999,7 @@ func apply64AVX512HybridInMulDivWdFMA(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX512InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit,
+// apply64AVX512HybridInMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 178), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3411,7 +5011,7 @@ func apply64AVX512InMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512HybridInMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit,
+// apply64AVX512OutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 180), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3419,7 +5019,7 @@ func apply64AVX512HybridInMulDivWdFMAFusedAcc(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit,
+// apply64AVX512HybridOutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 180), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3431,7 +5031,7 @@ func apply64AVX512OutMulDivWdFMA(x []float64, s []float64, g []float64, lr float
 //go:noescape
 func apply64AVX512HybridOutMulDivWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// apply64AVX512OutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 182), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3439,7 +5039,7 @@ func apply64AVX512HybridOutMulDivWdFMA(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX512OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit,
+// apply64AVX512HybridOutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 182), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3451,7 +5051,7 @@ func apply64AVX512OutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512HybridOutMulDivWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// apply64AVX512InMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 184), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3459,7 +5059,7 @@ func apply64AVX512HybridOutMulDivWdFMAFusedAcc(x []float64, s []float64, g []flo
 //go:noescape
 func apply64AVX512InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit,
+// apply64AVX512HybridInMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 184), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3471,7 +5071,7 @@ func apply64AVX512InMulDivWdFMADecay(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512HybridInMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// apply64AVX512InMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 186), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3479,7 +5079,7 @@ func apply64AVX512HybridInMulDivWdFMADecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX512InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit,
+// apply64AVX512HybridInMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 186), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3491,7 +5091,7 @@ func apply64AVX512InMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512HybridInMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// apply64AVX512OutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 188), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3499,7 +5099,7 @@ func apply64AVX512HybridInMulDivWdFMAFusedAccDecay(x []float64, s []float64, g [
 //go:noescape
 func apply64AVX512OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit,
+// apply64AVX512HybridOutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 188), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3511,7 +5111,7 @@ func apply64AVX512OutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX512HybridOutMulDivWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// apply64AVX512OutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 190), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3519,7 +5119,7 @@ func apply64AVX512HybridOutMulDivWdFMADecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit,
+// apply64AVX512HybridOutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 190), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3531,7 +5131,7 @@ func apply64AVX512OutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512HybridOutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit,
+// apply64AVX512InRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 192), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3539,7 +5139,7 @@ func apply64AVX512HybridOutMulDivWdFMAFusedAccDecay(x []float64, s []float64, g 
 //go:noescape
 func apply64AVX512InRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit,
+// apply64AVX512HybridInRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 192), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3551,7 +5151,7 @@ func apply64AVX512InRecipWdFMA(x []float64, s []float64, g []float64, lr float64
 //go:noescape
 func apply64AVX512HybridInRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// apply64AVX512InRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 193), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3559,7 +5159,7 @@ func apply64AVX512HybridInRecipWdFMA(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit,
+// apply64AVX512HybridInRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 193), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3571,7 +5171,7 @@ func apply64AVX512InRecipWdFMAGuard(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512HybridInRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// apply64AVX512InRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 194), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3579,7 +5179,7 @@ func apply64AVX512HybridInRecipWdFMAGuard(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX512InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit,
+// apply64AVX512HybridInRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 194), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3591,7 +5191,7 @@ func apply64AVX512InRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr
 //go:noescape
 func apply64AVX512HybridInRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// apply64AVX512InRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 195), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3599,7 +5199,7 @@ func apply64AVX512HybridInRecipWdFMAFusedAcc(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit,
+// apply64AVX512HybridInRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 195), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3611,7 +5211,7 @@ func apply64AVX512InRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512HybridInRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit,
+// apply64AVX512OutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 196), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3619,7 +5219,7 @@ func apply64AVX512HybridInRecipWdFMAFusedAccGuard(x []float64, s []float64, g []
 //go:noescape
 func apply64AVX512OutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit,
+// apply64AVX512HybridOutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 196), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3631,7 +5231,7 @@ func apply64AVX512OutRecipWdFMA(x []float64, s []float64, g []float64, lr float6
 //go:noescape
 func apply64AVX512HybridOutRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// apply64AVX512OutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 197), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3639,7 +5239,7 @@ func apply64AVX512HybridOutRecipWdFMA(x []float64, s []float64, g []float64, lr 
 //go:noescape
 func apply64AVX512OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit,
+// apply64AVX512HybridOutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 197), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3651,7 +5251,7 @@ func apply64AVX512OutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512HybridOutRecipWdFMAGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// apply64AVX512OutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 198), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3659,7 +5259,7 @@ func apply64AVX512HybridOutRecipWdFMAGuard(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX512OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit,
+// apply64AVX512HybridOutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 198), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3671,7 +5271,7 @@ func apply64AVX512OutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, l
 //go:noescape
 func apply64AVX512HybridOutRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// apply64AVX512OutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 199), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3679,7 +5279,7 @@ func apply64AVX512HybridOutRecipWdFMAFusedAcc(x []float64, s []float64, g []floa
 //go:noescape
 func apply64AVX512OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit,
+// apply64AVX512HybridOutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 199), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3691,7 +5291,7 @@ func apply64AVX512OutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512HybridOutRecipWdFMAFusedAccGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit,
+// apply64AVX512InRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 200), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3699,7 +5299,7 @@ func apply64AVX512HybridOutRecipWdFMAFusedAccGuard(x []float64, s []float64, g [
 //go:noescape
 func apply64AVX512InRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit,
+// apply64AVX512HybridInRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 200), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3711,7 +5311,7 @@ func apply64AVX512InRecipWdFMADecay(x []float64, s []float64, g []float64, lr fl
 //go:noescape
 func apply64AVX512HybridInRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// apply64AVX512InRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 201), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3719,7 +5319,7 @@ func apply64AVX512HybridInRecipWdFMADecay(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX512InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit,
+// apply64AVX512HybridInRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 201), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3731,7 +5331,7 @@ func apply64AVX512InRecipWdFMADecayGuard(x []float64, s []float64, g []float64, 
 //go:noescape
 func apply64AVX512HybridInRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// apply64AVX512InRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 202), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3739,7 +5339,7 @@ func apply64AVX512HybridInRecipWdFMADecayGuard(x []float64, s []float64, g []flo
 //go:noescape
 func apply64AVX512InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit,
+// apply64AVX512HybridInRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 202), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3751,7 +5351,7 @@ func apply64AVX512InRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float6
 //go:noescape
 func apply64AVX512HybridInRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// apply64AVX512InRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 203), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3759,7 +5359,7 @@ func apply64AVX512HybridInRecipWdFMAFusedAccDecay(x []float64, s []float64, g []
 //go:noescape
 func apply64AVX512InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit,
+// apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 203), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3771,7 +5371,7 @@ func apply64AVX512InRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []f
 //go:noescape
 func apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// apply64AVX512OutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 204), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3779,7 +5379,7 @@ func apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard(x []float64, s []float64,
 //go:noescape
 func apply64AVX512OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit,
+// apply64AVX512HybridOutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 204), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3791,7 +5391,7 @@ func apply64AVX512OutRecipWdFMADecay(x []float64, s []float64, g []float64, lr f
 //go:noescape
 func apply64AVX512HybridOutRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// apply64AVX512OutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 205), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3799,7 +5399,7 @@ func apply64AVX512HybridOutRecipWdFMADecay(x []float64, s []float64, g []float64
 //go:noescape
 func apply64AVX512OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit,
+// apply64AVX512HybridOutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 205), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3811,7 +5411,7 @@ func apply64AVX512OutRecipWdFMADecayGuard(x []float64, s []float64, g []float64,
 //go:noescape
 func apply64AVX512HybridOutRecipWdFMADecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// apply64AVX512OutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 206), bit for bit,
 // with 8 float64 lanes per vector and 8 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3819,7 +5419,7 @@ func apply64AVX512HybridOutRecipWdFMADecayGuard(x []float64, s []float64, g []fl
 //go:noescape
 func apply64AVX512OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit,
+// apply64AVX512HybridOutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 206), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3831,7 +5431,7 @@ func apply64AVX512OutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float
 //go:noescape
 func apply64AVX512HybridOutRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// apply64AVX512OutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 207), bit for bit,
 // with 8 float64 lanes per vector and 7 vectors per iteration. The caller
 // guarantees len(s) and len(g) are at least len(x), that the slices do not
 // overlap and that the CPU has the instructions named on the Requires line.
@@ -3839,7 +5439,7 @@ func apply64AVX512HybridOutRecipWdFMAFusedAccDecay(x []float64, s []float64, g [
 //go:noescape
 func apply64AVX512OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
-// apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit,
+// apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 207), bit for bit,
 // with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
 // its square root and division from the divider, f from fused multiply-adds
 // (DESIGN.md), unless a lane is outside their domain. The caller guarantees
@@ -3850,6 +5450,326 @@ func apply64AVX512OutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []
 //
 //go:noescape
 func apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InMulRecipWdFMA is ref.Apply for the form InMulRecipWdFMA (ID 208), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InMulRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulRecipWdFMA is ref.Apply for the form InMulRecipWdFMA (ID 208), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InMulRecipWdFMAFusedAcc is ref.Apply for the form InMulRecipWdFMAFusedAcc (ID 210), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InMulRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulRecipWdFMAFusedAcc is ref.Apply for the form InMulRecipWdFMAFusedAcc (ID 210), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutMulRecipWdFMA is ref.Apply for the form OutMulRecipWdFMA (ID 212), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutMulRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulRecipWdFMA is ref.Apply for the form OutMulRecipWdFMA (ID 212), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulRecipWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutMulRecipWdFMAFusedAcc is ref.Apply for the form OutMulRecipWdFMAFusedAcc (ID 214), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutMulRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulRecipWdFMAFusedAcc is ref.Apply for the form OutMulRecipWdFMAFusedAcc (ID 214), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulRecipWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InMulRecipWdFMADecay is ref.Apply for the form InMulRecipWdFMADecay (ID 216), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InMulRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulRecipWdFMADecay is ref.Apply for the form InMulRecipWdFMADecay (ID 216), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InMulRecipWdFMAFusedAccDecay is ref.Apply for the form InMulRecipWdFMAFusedAccDecay (ID 218), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InMulRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInMulRecipWdFMAFusedAccDecay is ref.Apply for the form InMulRecipWdFMAFusedAccDecay (ID 218), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInMulRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutMulRecipWdFMADecay is ref.Apply for the form OutMulRecipWdFMADecay (ID 220), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutMulRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulRecipWdFMADecay is ref.Apply for the form OutMulRecipWdFMADecay (ID 220), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulRecipWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutMulRecipWdFMAFusedAccDecay is ref.Apply for the form OutMulRecipWdFMAFusedAccDecay (ID 222), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutMulRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutMulRecipWdFMAFusedAccDecay is ref.Apply for the form OutMulRecipWdFMAFusedAccDecay (ID 222), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutMulRecipWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InQuotMulWdFMA is ref.Apply for the form InQuotMulWdFMA (ID 224), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InQuotMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInQuotMulWdFMA is ref.Apply for the form InQuotMulWdFMA (ID 224), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInQuotMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InQuotMulWdFMAFusedAcc is ref.Apply for the form InQuotMulWdFMAFusedAcc (ID 226), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InQuotMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInQuotMulWdFMAFusedAcc is ref.Apply for the form InQuotMulWdFMAFusedAcc (ID 226), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInQuotMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutQuotMulWdFMA is ref.Apply for the form OutQuotMulWdFMA (ID 228), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutQuotMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutQuotMulWdFMA is ref.Apply for the form OutQuotMulWdFMA (ID 228), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutQuotMulWdFMA(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutQuotMulWdFMAFusedAcc is ref.Apply for the form OutQuotMulWdFMAFusedAcc (ID 230), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutQuotMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutQuotMulWdFMAFusedAcc is ref.Apply for the form OutQuotMulWdFMAFusedAcc (ID 230), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutQuotMulWdFMAFusedAcc(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InQuotMulWdFMADecay is ref.Apply for the form InQuotMulWdFMADecay (ID 232), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InQuotMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInQuotMulWdFMADecay is ref.Apply for the form InQuotMulWdFMADecay (ID 232), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInQuotMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512InQuotMulWdFMAFusedAccDecay is ref.Apply for the form InQuotMulWdFMAFusedAccDecay (ID 234), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512InQuotMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridInQuotMulWdFMAFusedAccDecay is ref.Apply for the form InQuotMulWdFMAFusedAccDecay (ID 234), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridInQuotMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutQuotMulWdFMADecay is ref.Apply for the form OutQuotMulWdFMADecay (ID 236), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutQuotMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutQuotMulWdFMADecay is ref.Apply for the form OutQuotMulWdFMADecay (ID 236), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutQuotMulWdFMADecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512OutQuotMulWdFMAFusedAccDecay is ref.Apply for the form OutQuotMulWdFMAFusedAccDecay (ID 238), bit for bit,
+// with 8 float64 lanes per vector and 8 vectors per iteration. The caller
+// guarantees len(s) and len(g) are at least len(x), that the slices do not
+// overlap and that the CPU has the instructions named on the Requires line.
+//
+//go:noescape
+func apply64AVX512OutQuotMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
+
+// apply64AVX512HybridOutQuotMulWdFMAFusedAccDecay is ref.Apply for the form OutQuotMulWdFMAFusedAccDecay (ID 238), bit for bit,
+// with 8 float64 lanes per vector and 4 vectors per iteration, split "hfhf": h takes
+// its square root and division from the divider, f from fused multiply-adds
+// (DESIGN.md), unless a lane is outside their domain. The caller guarantees
+// len(s) and len(g) are at least len(x), that the slices do not overlap, that
+// the CPU has the instructions named on the Requires line, that lr is ±0 or
+// 2⁻²⁵⁶ ≤ |lr| < 2²⁵⁶ for the DivMul order, and 2⁻¹²⁸ ≤ eps < 2¹²⁸ with eps outside
+// the root.
+//
+//go:noescape
+func apply64AVX512HybridOutQuotMulWdFMAFusedAccDecay(x []float64, s []float64, g []float64, lr float64, eps float64, wd float64, decay float64, gain float64)
 
 // Traffic64AVX512 has the memory traffic of the Apply64AVX512 kernels with trivial
 // math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use

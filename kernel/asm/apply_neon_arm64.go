@@ -164,325 +164,565 @@ func apply32NEONOutRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gai
 //go:noescape
 func apply32NEONOutRecipFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulRecip is ref.Apply for the form InMulRecip (ID 48), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInMulRecip(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInMulRecipFusedAcc is ref.Apply for the form InMulRecipFusedAcc (ID 50), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInMulRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutMulRecip is ref.Apply for the form OutMulRecip (ID 52), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutMulRecip(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutMulRecipFusedAcc is ref.Apply for the form OutMulRecipFusedAcc (ID 54), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutMulRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInMulRecipDecay is ref.Apply for the form InMulRecipDecay (ID 56), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInMulRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInMulRecipFusedAccDecay is ref.Apply for the form InMulRecipFusedAccDecay (ID 58), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInMulRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutMulRecipDecay is ref.Apply for the form OutMulRecipDecay (ID 60), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutMulRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutMulRecipFusedAccDecay is ref.Apply for the form OutMulRecipFusedAccDecay (ID 62), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutMulRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInQuotMul is ref.Apply for the form InQuotMul (ID 64), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInQuotMul(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInQuotMulFusedAcc is ref.Apply for the form InQuotMulFusedAcc (ID 66), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInQuotMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutQuotMul is ref.Apply for the form OutQuotMul (ID 68), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutQuotMul(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutQuotMulFusedAcc is ref.Apply for the form OutQuotMulFusedAcc (ID 70), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutQuotMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInQuotMulDecay is ref.Apply for the form InQuotMulDecay (ID 72), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInQuotMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInQuotMulFusedAccDecay is ref.Apply for the form InQuotMulFusedAccDecay (ID 74), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInQuotMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutQuotMulDecay is ref.Apply for the form OutQuotMulDecay (ID 76), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutQuotMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutQuotMulFusedAccDecay is ref.Apply for the form OutQuotMulFusedAccDecay (ID 78), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutQuotMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 80), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 82), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 84), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 86), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 88), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 90), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 92), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 94), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 96), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 98), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 100), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 102), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 104), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 106), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 108), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 110), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 112), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 113), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 114), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 115), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 116), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 117), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAddGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 118), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 119), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAddFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 120), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 121), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 122), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 123), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 124), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 125), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAddDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 126), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 127), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdAddFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulRecipWdAdd is ref.Apply for the form InMulRecipWdAdd (ID 128), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInMulRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInMulRecipWdAddFusedAcc is ref.Apply for the form InMulRecipWdAddFusedAcc (ID 130), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInMulRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutMulRecipWdAdd is ref.Apply for the form OutMulRecipWdAdd (ID 132), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutMulRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutMulRecipWdAddFusedAcc is ref.Apply for the form OutMulRecipWdAddFusedAcc (ID 134), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutMulRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInMulRecipWdAddDecay is ref.Apply for the form InMulRecipWdAddDecay (ID 136), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInMulRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInMulRecipWdAddFusedAccDecay is ref.Apply for the form InMulRecipWdAddFusedAccDecay (ID 138), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInMulRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutMulRecipWdAddDecay is ref.Apply for the form OutMulRecipWdAddDecay (ID 140), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutMulRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutMulRecipWdAddFusedAccDecay is ref.Apply for the form OutMulRecipWdAddFusedAccDecay (ID 142), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutMulRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInQuotMulWdAdd is ref.Apply for the form InQuotMulWdAdd (ID 144), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInQuotMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInQuotMulWdAddFusedAcc is ref.Apply for the form InQuotMulWdAddFusedAcc (ID 146), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInQuotMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutQuotMulWdAdd is ref.Apply for the form OutQuotMulWdAdd (ID 148), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutQuotMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutQuotMulWdAddFusedAcc is ref.Apply for the form OutQuotMulWdAddFusedAcc (ID 150), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutQuotMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInQuotMulWdAddDecay is ref.Apply for the form InQuotMulWdAddDecay (ID 152), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInQuotMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInQuotMulWdAddFusedAccDecay is ref.Apply for the form InQuotMulWdAddFusedAccDecay (ID 154), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInQuotMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutQuotMulWdAddDecay is ref.Apply for the form OutQuotMulWdAddDecay (ID 156), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutQuotMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutQuotMulWdAddFusedAccDecay is ref.Apply for the form OutQuotMulWdAddFusedAccDecay (ID 158), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutQuotMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 160), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 162), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 164), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 166), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 168), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 170), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 172), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 174), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutDivMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 176), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 178), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 180), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 182), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 184), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 186), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 188), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 190), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutMulDivWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 192), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 193), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 194), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 195), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 196), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 197), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMAGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 198), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 199), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMAFusedAccGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 200), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 201), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 202), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONInRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONInRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 203), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONInRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 204), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 205), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMADecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 206), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
-// apply32NEONOutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply32NEONOutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 207), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply32NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInMulRecipWdFMA is ref.Apply for the form InMulRecipWdFMA (ID 208), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInMulRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInMulRecipWdFMAFusedAcc is ref.Apply for the form InMulRecipWdFMAFusedAcc (ID 210), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInMulRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutMulRecipWdFMA is ref.Apply for the form OutMulRecipWdFMA (ID 212), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutMulRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutMulRecipWdFMAFusedAcc is ref.Apply for the form OutMulRecipWdFMAFusedAcc (ID 214), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutMulRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInMulRecipWdFMADecay is ref.Apply for the form InMulRecipWdFMADecay (ID 216), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInMulRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInMulRecipWdFMAFusedAccDecay is ref.Apply for the form InMulRecipWdFMAFusedAccDecay (ID 218), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInMulRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutMulRecipWdFMADecay is ref.Apply for the form OutMulRecipWdFMADecay (ID 220), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutMulRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutMulRecipWdFMAFusedAccDecay is ref.Apply for the form OutMulRecipWdFMAFusedAccDecay (ID 222), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutMulRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInQuotMulWdFMA is ref.Apply for the form InQuotMulWdFMA (ID 224), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInQuotMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInQuotMulWdFMAFusedAcc is ref.Apply for the form InQuotMulWdFMAFusedAcc (ID 226), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInQuotMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutQuotMulWdFMA is ref.Apply for the form OutQuotMulWdFMA (ID 228), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutQuotMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutQuotMulWdFMAFusedAcc is ref.Apply for the form OutQuotMulWdFMAFusedAcc (ID 230), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutQuotMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInQuotMulWdFMADecay is ref.Apply for the form InQuotMulWdFMADecay (ID 232), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInQuotMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONInQuotMulWdFMAFusedAccDecay is ref.Apply for the form InQuotMulWdFMAFusedAccDecay (ID 234), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONInQuotMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutQuotMulWdFMADecay is ref.Apply for the form OutQuotMulWdFMADecay (ID 236), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutQuotMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+
+// apply32NEONOutQuotMulWdFMAFusedAccDecay is ref.Apply for the form OutQuotMulWdFMAFusedAccDecay (ID 238), bit for bit, with 4 float32 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply32NEONOutQuotMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
 
 // Traffic32NEON has the memory traffic of the Apply32NEON kernels with trivial math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use it as the memory-bandwidth ceiling; it is not an optimizer step.
 //
@@ -539,6 +779,16 @@ func rowStep32NEONMulDiv(x, g []float32, lr, k, wd float32)
 //go:noescape
 func rowStep32NEONRecip(x, g []float32, lr, k, wd float32)
 
+// rowStep32NEONMulRecip sets x[i] = x[i] − (lr·g')·k for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep32NEONMulRecip(x, g []float32, lr, k, wd float32)
+
+// rowStep32NEONQuotMul sets x[i] = x[i] − (g'/k)·lr for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep32NEONQuotMul(x, g []float32, lr, k, wd float32)
+
 // sumSquares32NEONWdAdd returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
@@ -564,6 +814,16 @@ func rowStep32NEONMulDivWdAdd(x, g []float32, lr, k, wd float32)
 //go:noescape
 func rowStep32NEONRecipWdAdd(x, g []float32, lr, k, wd float32)
 
+// rowStep32NEONMulRecipWdAdd sets x[i] = x[i] − (lr·g')·k for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep32NEONMulRecipWdAdd(x, g []float32, lr, k, wd float32)
+
+// rowStep32NEONQuotMulWdAdd sets x[i] = x[i] − (g'/k)·lr for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep32NEONQuotMulWdAdd(x, g []float32, lr, k, wd float32)
+
 // sumSquares32NEONWdFMA returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
@@ -588,6 +848,16 @@ func rowStep32NEONMulDivWdFMA(x, g []float32, lr, k, wd float32)
 //
 //go:noescape
 func rowStep32NEONRecipWdFMA(x, g []float32, lr, k, wd float32)
+
+// rowStep32NEONMulRecipWdFMA sets x[i] = x[i] − (lr·g')·k for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep32NEONMulRecipWdFMA(x, g []float32, lr, k, wd float32)
+
+// rowStep32NEONQuotMulWdFMA sets x[i] = x[i] − (g'/k)·lr for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep32NEONQuotMulWdFMA(x, g []float32, lr, k, wd float32)
 
 // apply64NEONInDivMul is ref.Apply for the form InDivMul (ID 0), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
@@ -749,325 +1019,565 @@ func apply64NEONOutRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gai
 //go:noescape
 func apply64NEONOutRecipFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 48), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulRecip is ref.Apply for the form InMulRecip (ID 48), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInMulRecip(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInMulRecipFusedAcc is ref.Apply for the form InMulRecipFusedAcc (ID 50), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInMulRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutMulRecip is ref.Apply for the form OutMulRecip (ID 52), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutMulRecip(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutMulRecipFusedAcc is ref.Apply for the form OutMulRecipFusedAcc (ID 54), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutMulRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInMulRecipDecay is ref.Apply for the form InMulRecipDecay (ID 56), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInMulRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInMulRecipFusedAccDecay is ref.Apply for the form InMulRecipFusedAccDecay (ID 58), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInMulRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutMulRecipDecay is ref.Apply for the form OutMulRecipDecay (ID 60), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutMulRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutMulRecipFusedAccDecay is ref.Apply for the form OutMulRecipFusedAccDecay (ID 62), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutMulRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInQuotMul is ref.Apply for the form InQuotMul (ID 64), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInQuotMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInQuotMulFusedAcc is ref.Apply for the form InQuotMulFusedAcc (ID 66), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInQuotMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutQuotMul is ref.Apply for the form OutQuotMul (ID 68), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutQuotMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutQuotMulFusedAcc is ref.Apply for the form OutQuotMulFusedAcc (ID 70), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutQuotMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInQuotMulDecay is ref.Apply for the form InQuotMulDecay (ID 72), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInQuotMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInQuotMulFusedAccDecay is ref.Apply for the form InQuotMulFusedAccDecay (ID 74), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInQuotMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutQuotMulDecay is ref.Apply for the form OutQuotMulDecay (ID 76), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutQuotMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutQuotMulFusedAccDecay is ref.Apply for the form OutQuotMulFusedAccDecay (ID 78), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutQuotMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInDivMulWdAdd is ref.Apply for the form InDivMulWdAdd (ID 80), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 50), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdAddFusedAcc is ref.Apply for the form InDivMulWdAddFusedAcc (ID 82), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 52), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdAdd is ref.Apply for the form OutDivMulWdAdd (ID 84), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 54), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdAddFusedAcc is ref.Apply for the form OutDivMulWdAddFusedAcc (ID 86), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 56), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdAddDecay is ref.Apply for the form InDivMulWdAddDecay (ID 88), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 58), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdAddFusedAccDecay is ref.Apply for the form InDivMulWdAddFusedAccDecay (ID 90), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 60), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdAddDecay is ref.Apply for the form OutDivMulWdAddDecay (ID 92), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 62), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdAddFusedAccDecay is ref.Apply for the form OutDivMulWdAddFusedAccDecay (ID 94), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 64), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdAdd is ref.Apply for the form InMulDivWdAdd (ID 96), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 66), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdAddFusedAcc is ref.Apply for the form InMulDivWdAddFusedAcc (ID 98), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 68), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdAdd is ref.Apply for the form OutMulDivWdAdd (ID 100), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 70), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdAddFusedAcc is ref.Apply for the form OutMulDivWdAddFusedAcc (ID 102), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 72), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdAddDecay is ref.Apply for the form InMulDivWdAddDecay (ID 104), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 74), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdAddFusedAccDecay is ref.Apply for the form InMulDivWdAddFusedAccDecay (ID 106), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 76), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdAddDecay is ref.Apply for the form OutMulDivWdAddDecay (ID 108), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 78), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdAddFusedAccDecay is ref.Apply for the form OutMulDivWdAddFusedAccDecay (ID 110), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 80), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAdd is ref.Apply for the form InRecipWdAdd (ID 112), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 81), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddGuard is ref.Apply for the form InRecipWdAddGuard (ID 113), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 82), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddFusedAcc is ref.Apply for the form InRecipWdAddFusedAcc (ID 114), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 83), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddFusedAccGuard is ref.Apply for the form InRecipWdAddFusedAccGuard (ID 115), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 84), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAdd is ref.Apply for the form OutRecipWdAdd (ID 116), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 85), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddGuard is ref.Apply for the form OutRecipWdAddGuard (ID 117), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAddGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 86), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddFusedAcc is ref.Apply for the form OutRecipWdAddFusedAcc (ID 118), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 87), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddFusedAccGuard is ref.Apply for the form OutRecipWdAddFusedAccGuard (ID 119), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAddFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 88), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddDecay is ref.Apply for the form InRecipWdAddDecay (ID 120), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 89), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddDecayGuard is ref.Apply for the form InRecipWdAddDecayGuard (ID 121), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 90), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddFusedAccDecay is ref.Apply for the form InRecipWdAddFusedAccDecay (ID 122), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 91), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdAddFusedAccDecayGuard is ref.Apply for the form InRecipWdAddFusedAccDecayGuard (ID 123), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 92), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddDecay is ref.Apply for the form OutRecipWdAddDecay (ID 124), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 93), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddDecayGuard is ref.Apply for the form OutRecipWdAddDecayGuard (ID 125), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAddDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 94), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddFusedAccDecay is ref.Apply for the form OutRecipWdAddFusedAccDecay (ID 126), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 95), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdAddFusedAccDecayGuard is ref.Apply for the form OutRecipWdAddFusedAccDecayGuard (ID 127), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdAddFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 96), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulRecipWdAdd is ref.Apply for the form InMulRecipWdAdd (ID 128), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInMulRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInMulRecipWdAddFusedAcc is ref.Apply for the form InMulRecipWdAddFusedAcc (ID 130), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInMulRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutMulRecipWdAdd is ref.Apply for the form OutMulRecipWdAdd (ID 132), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutMulRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutMulRecipWdAddFusedAcc is ref.Apply for the form OutMulRecipWdAddFusedAcc (ID 134), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutMulRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInMulRecipWdAddDecay is ref.Apply for the form InMulRecipWdAddDecay (ID 136), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInMulRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInMulRecipWdAddFusedAccDecay is ref.Apply for the form InMulRecipWdAddFusedAccDecay (ID 138), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInMulRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutMulRecipWdAddDecay is ref.Apply for the form OutMulRecipWdAddDecay (ID 140), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutMulRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutMulRecipWdAddFusedAccDecay is ref.Apply for the form OutMulRecipWdAddFusedAccDecay (ID 142), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutMulRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInQuotMulWdAdd is ref.Apply for the form InQuotMulWdAdd (ID 144), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInQuotMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInQuotMulWdAddFusedAcc is ref.Apply for the form InQuotMulWdAddFusedAcc (ID 146), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInQuotMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutQuotMulWdAdd is ref.Apply for the form OutQuotMulWdAdd (ID 148), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutQuotMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutQuotMulWdAddFusedAcc is ref.Apply for the form OutQuotMulWdAddFusedAcc (ID 150), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutQuotMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInQuotMulWdAddDecay is ref.Apply for the form InQuotMulWdAddDecay (ID 152), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInQuotMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInQuotMulWdAddFusedAccDecay is ref.Apply for the form InQuotMulWdAddFusedAccDecay (ID 154), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInQuotMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutQuotMulWdAddDecay is ref.Apply for the form OutQuotMulWdAddDecay (ID 156), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutQuotMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutQuotMulWdAddFusedAccDecay is ref.Apply for the form OutQuotMulWdAddFusedAccDecay (ID 158), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutQuotMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInDivMulWdFMA is ref.Apply for the form InDivMulWdFMA (ID 160), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 98), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdFMAFusedAcc is ref.Apply for the form InDivMulWdFMAFusedAcc (ID 162), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 100), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdFMA is ref.Apply for the form OutDivMulWdFMA (ID 164), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 102), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdFMAFusedAcc is ref.Apply for the form OutDivMulWdFMAFusedAcc (ID 166), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 104), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdFMADecay is ref.Apply for the form InDivMulWdFMADecay (ID 168), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 106), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInDivMulWdFMAFusedAccDecay is ref.Apply for the form InDivMulWdFMAFusedAccDecay (ID 170), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 108), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdFMADecay is ref.Apply for the form OutDivMulWdFMADecay (ID 172), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 110), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutDivMulWdFMAFusedAccDecay is ref.Apply for the form OutDivMulWdFMAFusedAccDecay (ID 174), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutDivMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 112), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdFMA is ref.Apply for the form InMulDivWdFMA (ID 176), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 114), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdFMAFusedAcc is ref.Apply for the form InMulDivWdFMAFusedAcc (ID 178), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 116), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdFMA is ref.Apply for the form OutMulDivWdFMA (ID 180), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 118), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdFMAFusedAcc is ref.Apply for the form OutMulDivWdFMAFusedAcc (ID 182), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 120), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdFMADecay is ref.Apply for the form InMulDivWdFMADecay (ID 184), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 122), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInMulDivWdFMAFusedAccDecay is ref.Apply for the form InMulDivWdFMAFusedAccDecay (ID 186), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 124), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdFMADecay is ref.Apply for the form OutMulDivWdFMADecay (ID 188), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 126), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutMulDivWdFMAFusedAccDecay is ref.Apply for the form OutMulDivWdFMAFusedAccDecay (ID 190), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutMulDivWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 128), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMA is ref.Apply for the form InRecipWdFMA (ID 192), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 129), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAGuard is ref.Apply for the form InRecipWdFMAGuard (ID 193), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 130), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAFusedAcc is ref.Apply for the form InRecipWdFMAFusedAcc (ID 194), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 131), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAFusedAccGuard is ref.Apply for the form InRecipWdFMAFusedAccGuard (ID 195), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 132), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMA is ref.Apply for the form OutRecipWdFMA (ID 196), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 133), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAGuard is ref.Apply for the form OutRecipWdFMAGuard (ID 197), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMAGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 134), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAFusedAcc is ref.Apply for the form OutRecipWdFMAFusedAcc (ID 198), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 135), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAFusedAccGuard is ref.Apply for the form OutRecipWdFMAFusedAccGuard (ID 199), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMAFusedAccGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 136), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMADecay is ref.Apply for the form InRecipWdFMADecay (ID 200), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 137), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMADecayGuard is ref.Apply for the form InRecipWdFMADecayGuard (ID 201), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 138), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAFusedAccDecay is ref.Apply for the form InRecipWdFMAFusedAccDecay (ID 202), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONInRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 139), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONInRecipWdFMAFusedAccDecayGuard is ref.Apply for the form InRecipWdFMAFusedAccDecayGuard (ID 203), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONInRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 140), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMADecay is ref.Apply for the form OutRecipWdFMADecay (ID 204), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 141), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMADecayGuard is ref.Apply for the form OutRecipWdFMADecayGuard (ID 205), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMADecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 142), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAFusedAccDecay is ref.Apply for the form OutRecipWdFMAFusedAccDecay (ID 206), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
-// apply64NEONOutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 143), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+// apply64NEONOutRecipWdFMAFusedAccDecayGuard is ref.Apply for the form OutRecipWdFMAFusedAccDecayGuard (ID 207), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
 //
 //go:noescape
 func apply64NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInMulRecipWdFMA is ref.Apply for the form InMulRecipWdFMA (ID 208), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInMulRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInMulRecipWdFMAFusedAcc is ref.Apply for the form InMulRecipWdFMAFusedAcc (ID 210), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInMulRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutMulRecipWdFMA is ref.Apply for the form OutMulRecipWdFMA (ID 212), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutMulRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutMulRecipWdFMAFusedAcc is ref.Apply for the form OutMulRecipWdFMAFusedAcc (ID 214), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutMulRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInMulRecipWdFMADecay is ref.Apply for the form InMulRecipWdFMADecay (ID 216), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInMulRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInMulRecipWdFMAFusedAccDecay is ref.Apply for the form InMulRecipWdFMAFusedAccDecay (ID 218), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInMulRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutMulRecipWdFMADecay is ref.Apply for the form OutMulRecipWdFMADecay (ID 220), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutMulRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutMulRecipWdFMAFusedAccDecay is ref.Apply for the form OutMulRecipWdFMAFusedAccDecay (ID 222), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutMulRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInQuotMulWdFMA is ref.Apply for the form InQuotMulWdFMA (ID 224), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInQuotMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInQuotMulWdFMAFusedAcc is ref.Apply for the form InQuotMulWdFMAFusedAcc (ID 226), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInQuotMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutQuotMulWdFMA is ref.Apply for the form OutQuotMulWdFMA (ID 228), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutQuotMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutQuotMulWdFMAFusedAcc is ref.Apply for the form OutQuotMulWdFMAFusedAcc (ID 230), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutQuotMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInQuotMulWdFMADecay is ref.Apply for the form InQuotMulWdFMADecay (ID 232), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInQuotMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONInQuotMulWdFMAFusedAccDecay is ref.Apply for the form InQuotMulWdFMAFusedAccDecay (ID 234), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONInQuotMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutQuotMulWdFMADecay is ref.Apply for the form OutQuotMulWdFMADecay (ID 236), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutQuotMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+
+// apply64NEONOutQuotMulWdFMAFusedAccDecay is ref.Apply for the form OutQuotMulWdFMAFusedAccDecay (ID 238), bit for bit, with 2 float64 lanes per vector and 4 vectors per iteration. The caller guarantees len(s) and len(g) are at least len(x) and that the slices do not overlap.
+//
+//go:noescape
+func apply64NEONOutQuotMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
 
 // Traffic64NEON has the memory traffic of the Apply64NEON kernels with trivial math: for i < len(x), s[i] = s[i] + g[i] and x[i] = x[i] - g[i]. Benchmarks use it as the memory-bandwidth ceiling; it is not an optimizer step.
 //
@@ -1104,6 +1614,16 @@ func rowStep64NEONMulDiv(x, g []float64, lr, k, wd float64)
 //go:noescape
 func rowStep64NEONRecip(x, g []float64, lr, k, wd float64)
 
+// rowStep64NEONMulRecip sets x[i] = x[i] − (lr·g')·k for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep64NEONMulRecip(x, g []float64, lr, k, wd float64)
+
+// rowStep64NEONQuotMul sets x[i] = x[i] − (g'/k)·lr for i < len(x), where g' is g[i] after weight decay "" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep64NEONQuotMul(x, g []float64, lr, k, wd float64)
+
 // sumSquares64NEONWdAdd returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
@@ -1129,6 +1649,16 @@ func rowStep64NEONMulDivWdAdd(x, g []float64, lr, k, wd float64)
 //go:noescape
 func rowStep64NEONRecipWdAdd(x, g []float64, lr, k, wd float64)
 
+// rowStep64NEONMulRecipWdAdd sets x[i] = x[i] − (lr·g')·k for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep64NEONMulRecipWdAdd(x, g []float64, lr, k, wd float64)
+
+// rowStep64NEONQuotMulWdAdd sets x[i] = x[i] − (g'/k)·lr for i < len(x), where g' is g[i] after weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep64NEONQuotMulWdAdd(x, g []float64, lr, k, wd float64)
+
 // sumSquares64NEONWdFMA returns ref.SumSquares of g' over i < len(g), bit for bit, where g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
 //
 //go:noescape
@@ -1153,6 +1683,16 @@ func rowStep64NEONMulDivWdFMA(x, g []float64, lr, k, wd float64)
 //
 //go:noescape
 func rowStep64NEONRecipWdFMA(x, g []float64, lr, k, wd float64)
+
+// rowStep64NEONMulRecipWdFMA sets x[i] = x[i] − (lr·g')·k for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep64NEONMulRecipWdFMA(x, g []float64, lr, k, wd float64)
+
+// rowStep64NEONQuotMulWdFMA sets x[i] = x[i] − (g'/k)·lr for i < len(x), where g' is g[i] after weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep64NEONQuotMulWdFMA(x, g []float64, lr, k, wd float64)
 
 // Prefetch hints that the n bytes at p will be read soon, line by line, so the sparse steps can fetch rows ahead of their turn. PRFM never faults.
 //

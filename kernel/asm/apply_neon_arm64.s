@@ -3500,6 +3500,1702 @@ apply32NEONOutRecipFusedAccDecayGuard_tail:
 apply32NEONOutRecipFusedAccDecayGuard_done:
 	RET
 
+// func apply32NEONInMulRecip(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulRecip(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInMulRecip_block:
+	CMP $16, R3
+	BLT apply32NEONInMulRecip_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulRecip_block
+
+apply32NEONInMulRecip_single:
+	CMP $4, R3
+	BLT apply32NEONInMulRecip_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulRecip_single
+
+apply32NEONInMulRecip_tail:
+	CBZ R3, apply32NEONInMulRecip_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulRecip_tail
+
+apply32NEONInMulRecip_done:
+	RET
+
+// func apply32NEONInMulRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulRecipFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInMulRecipFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONInMulRecipFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulRecipFusedAcc_block
+
+apply32NEONInMulRecipFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONInMulRecipFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulRecipFusedAcc_single
+
+apply32NEONInMulRecipFusedAcc_tail:
+	CBZ R3, apply32NEONInMulRecipFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulRecipFusedAcc_tail
+
+apply32NEONInMulRecipFusedAcc_done:
+	RET
+
+// func apply32NEONOutMulRecip(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulRecip(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutMulRecip_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulRecip_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulRecip_block
+
+apply32NEONOutMulRecip_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulRecip_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulRecip_single
+
+apply32NEONOutMulRecip_tail:
+	CBZ R3, apply32NEONOutMulRecip_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulRecip_tail
+
+apply32NEONOutMulRecip_done:
+	RET
+
+// func apply32NEONOutMulRecipFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulRecipFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutMulRecipFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulRecipFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulRecipFusedAcc_block
+
+apply32NEONOutMulRecipFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulRecipFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulRecipFusedAcc_single
+
+apply32NEONOutMulRecipFusedAcc_tail:
+	CBZ R3, apply32NEONOutMulRecipFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulRecipFusedAcc_tail
+
+apply32NEONOutMulRecipFusedAcc_done:
+	RET
+
+// func apply32NEONInMulRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulRecipDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInMulRecipDecay_block:
+	CMP $16, R3
+	BLT apply32NEONInMulRecipDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulRecipDecay_block
+
+apply32NEONInMulRecipDecay_single:
+	CMP $4, R3
+	BLT apply32NEONInMulRecipDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulRecipDecay_single
+
+apply32NEONInMulRecipDecay_tail:
+	CBZ R3, apply32NEONInMulRecipDecay_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulRecipDecay_tail
+
+apply32NEONInMulRecipDecay_done:
+	RET
+
+// func apply32NEONInMulRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulRecipFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInMulRecipFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONInMulRecipFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulRecipFusedAccDecay_block
+
+apply32NEONInMulRecipFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONInMulRecipFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulRecipFusedAccDecay_single
+
+apply32NEONInMulRecipFusedAccDecay_tail:
+	CBZ R3, apply32NEONInMulRecipFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulRecipFusedAccDecay_tail
+
+apply32NEONInMulRecipFusedAccDecay_done:
+	RET
+
+// func apply32NEONOutMulRecipDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulRecipDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutMulRecipDecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulRecipDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulRecipDecay_block
+
+apply32NEONOutMulRecipDecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulRecipDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulRecipDecay_single
+
+apply32NEONOutMulRecipDecay_tail:
+	CBZ R3, apply32NEONOutMulRecipDecay_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulRecipDecay_tail
+
+apply32NEONOutMulRecipDecay_done:
+	RET
+
+// func apply32NEONOutMulRecipFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulRecipFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutMulRecipFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulRecipFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulRecipFusedAccDecay_block
+
+apply32NEONOutMulRecipFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulRecipFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulRecipFusedAccDecay_single
+
+apply32NEONOutMulRecipFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutMulRecipFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulRecipFusedAccDecay_tail
+
+apply32NEONOutMulRecipFusedAccDecay_done:
+	RET
+
+// func apply32NEONInQuotMul(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInQuotMul(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+
+apply32NEONInQuotMul_block:
+	CMP $16, R3
+	BLT apply32NEONInQuotMul_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInQuotMul_block
+
+apply32NEONInQuotMul_single:
+	CMP $4, R3
+	BLT apply32NEONInQuotMul_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInQuotMul_single
+
+apply32NEONInQuotMul_tail:
+	CBZ R3, apply32NEONInQuotMul_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInQuotMul_tail
+
+apply32NEONInQuotMul_done:
+	RET
+
+// func apply32NEONInQuotMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInQuotMulFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+
+apply32NEONInQuotMulFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONInQuotMulFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInQuotMulFusedAcc_block
+
+apply32NEONInQuotMulFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONInQuotMulFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInQuotMulFusedAcc_single
+
+apply32NEONInQuotMulFusedAcc_tail:
+	CBZ R3, apply32NEONInQuotMulFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInQuotMulFusedAcc_tail
+
+apply32NEONInQuotMulFusedAcc_done:
+	RET
+
+// func apply32NEONOutQuotMul(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutQuotMul(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+
+apply32NEONOutQuotMul_block:
+	CMP $16, R3
+	BLT apply32NEONOutQuotMul_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutQuotMul_block
+
+apply32NEONOutQuotMul_single:
+	CMP $4, R3
+	BLT apply32NEONOutQuotMul_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutQuotMul_single
+
+apply32NEONOutQuotMul_tail:
+	CBZ R3, apply32NEONOutQuotMul_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutQuotMul_tail
+
+apply32NEONOutQuotMul_done:
+	RET
+
+// func apply32NEONOutQuotMulFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutQuotMulFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+
+apply32NEONOutQuotMulFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONOutQuotMulFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutQuotMulFusedAcc_block
+
+apply32NEONOutQuotMulFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONOutQuotMulFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutQuotMulFusedAcc_single
+
+apply32NEONOutQuotMulFusedAcc_tail:
+	CBZ R3, apply32NEONOutQuotMulFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutQuotMulFusedAcc_tail
+
+apply32NEONOutQuotMulFusedAcc_done:
+	RET
+
+// func apply32NEONInQuotMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInQuotMulDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONInQuotMulDecay_block:
+	CMP $16, R3
+	BLT apply32NEONInQuotMulDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInQuotMulDecay_block
+
+apply32NEONInQuotMulDecay_single:
+	CMP $4, R3
+	BLT apply32NEONInQuotMulDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInQuotMulDecay_single
+
+apply32NEONInQuotMulDecay_tail:
+	CBZ R3, apply32NEONInQuotMulDecay_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInQuotMulDecay_tail
+
+apply32NEONInQuotMulDecay_done:
+	RET
+
+// func apply32NEONInQuotMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInQuotMulFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONInQuotMulFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONInQuotMulFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInQuotMulFusedAccDecay_block
+
+apply32NEONInQuotMulFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONInQuotMulFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInQuotMulFusedAccDecay_single
+
+apply32NEONInQuotMulFusedAccDecay_tail:
+	CBZ R3, apply32NEONInQuotMulFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInQuotMulFusedAccDecay_tail
+
+apply32NEONInQuotMulFusedAccDecay_done:
+	RET
+
+// func apply32NEONOutQuotMulDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutQuotMulDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONOutQuotMulDecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutQuotMulDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutQuotMulDecay_block
+
+apply32NEONOutQuotMulDecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutQuotMulDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutQuotMulDecay_single
+
+apply32NEONOutQuotMulDecay_tail:
+	CBZ R3, apply32NEONOutQuotMulDecay_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutQuotMulDecay_tail
+
+apply32NEONOutQuotMulDecay_done:
+	RET
+
+// func apply32NEONOutQuotMulFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutQuotMulFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONOutQuotMulFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutQuotMulFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutQuotMulFusedAccDecay_block
+
+apply32NEONOutQuotMulFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutQuotMulFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	VLD1 (R0), [V12.S4]
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutQuotMulFusedAccDecay_single
+
+apply32NEONOutQuotMulFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutQuotMulFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FMOVS (R0), F12
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutQuotMulFusedAccDecay_tail
+
+apply32NEONOutQuotMulFusedAccDecay_done:
+	RET
+
 // func apply32NEONInDivMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
 TEXT ·apply32NEONInDivMulWdAdd(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
@@ -7444,6 +9140,1926 @@ apply32NEONOutRecipWdAddFusedAccDecayGuard_tail:
 apply32NEONOutRecipWdAddFusedAccDecayGuard_done:
 	RET
 
+// func apply32NEONInMulRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulRecipWdAdd(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInMulRecipWdAdd_block:
+	CMP $16, R3
+	BLT apply32NEONInMulRecipWdAdd_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulRecipWdAdd_block
+
+apply32NEONInMulRecipWdAdd_single:
+	CMP $4, R3
+	BLT apply32NEONInMulRecipWdAdd_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulRecipWdAdd_single
+
+apply32NEONInMulRecipWdAdd_tail:
+	CBZ R3, apply32NEONInMulRecipWdAdd_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulRecipWdAdd_tail
+
+apply32NEONInMulRecipWdAdd_done:
+	RET
+
+// func apply32NEONInMulRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulRecipWdAddFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInMulRecipWdAddFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONInMulRecipWdAddFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulRecipWdAddFusedAcc_block
+
+apply32NEONInMulRecipWdAddFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONInMulRecipWdAddFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulRecipWdAddFusedAcc_single
+
+apply32NEONInMulRecipWdAddFusedAcc_tail:
+	CBZ R3, apply32NEONInMulRecipWdAddFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulRecipWdAddFusedAcc_tail
+
+apply32NEONInMulRecipWdAddFusedAcc_done:
+	RET
+
+// func apply32NEONOutMulRecipWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulRecipWdAdd(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutMulRecipWdAdd_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulRecipWdAdd_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulRecipWdAdd_block
+
+apply32NEONOutMulRecipWdAdd_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulRecipWdAdd_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulRecipWdAdd_single
+
+apply32NEONOutMulRecipWdAdd_tail:
+	CBZ R3, apply32NEONOutMulRecipWdAdd_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulRecipWdAdd_tail
+
+apply32NEONOutMulRecipWdAdd_done:
+	RET
+
+// func apply32NEONOutMulRecipWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulRecipWdAddFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutMulRecipWdAddFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulRecipWdAddFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulRecipWdAddFusedAcc_block
+
+apply32NEONOutMulRecipWdAddFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulRecipWdAddFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulRecipWdAddFusedAcc_single
+
+apply32NEONOutMulRecipWdAddFusedAcc_tail:
+	CBZ R3, apply32NEONOutMulRecipWdAddFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulRecipWdAddFusedAcc_tail
+
+apply32NEONOutMulRecipWdAddFusedAcc_done:
+	RET
+
+// func apply32NEONInMulRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulRecipWdAddDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInMulRecipWdAddDecay_block:
+	CMP $16, R3
+	BLT apply32NEONInMulRecipWdAddDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulRecipWdAddDecay_block
+
+apply32NEONInMulRecipWdAddDecay_single:
+	CMP $4, R3
+	BLT apply32NEONInMulRecipWdAddDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulRecipWdAddDecay_single
+
+apply32NEONInMulRecipWdAddDecay_tail:
+	CBZ R3, apply32NEONInMulRecipWdAddDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulRecipWdAddDecay_tail
+
+apply32NEONInMulRecipWdAddDecay_done:
+	RET
+
+// func apply32NEONInMulRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulRecipWdAddFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInMulRecipWdAddFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONInMulRecipWdAddFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulRecipWdAddFusedAccDecay_block
+
+apply32NEONInMulRecipWdAddFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONInMulRecipWdAddFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulRecipWdAddFusedAccDecay_single
+
+apply32NEONInMulRecipWdAddFusedAccDecay_tail:
+	CBZ R3, apply32NEONInMulRecipWdAddFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulRecipWdAddFusedAccDecay_tail
+
+apply32NEONInMulRecipWdAddFusedAccDecay_done:
+	RET
+
+// func apply32NEONOutMulRecipWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulRecipWdAddDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutMulRecipWdAddDecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulRecipWdAddDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulRecipWdAddDecay_block
+
+apply32NEONOutMulRecipWdAddDecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulRecipWdAddDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulRecipWdAddDecay_single
+
+apply32NEONOutMulRecipWdAddDecay_tail:
+	CBZ R3, apply32NEONOutMulRecipWdAddDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulRecipWdAddDecay_tail
+
+apply32NEONOutMulRecipWdAddDecay_done:
+	RET
+
+// func apply32NEONOutMulRecipWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulRecipWdAddFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutMulRecipWdAddFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulRecipWdAddFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulRecipWdAddFusedAccDecay_block
+
+apply32NEONOutMulRecipWdAddFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulRecipWdAddFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulRecipWdAddFusedAccDecay_single
+
+apply32NEONOutMulRecipWdAddFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutMulRecipWdAddFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulRecipWdAddFusedAccDecay_tail
+
+apply32NEONOutMulRecipWdAddFusedAccDecay_done:
+	RET
+
+// func apply32NEONInQuotMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInQuotMulWdAdd(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONInQuotMulWdAdd_block:
+	CMP $16, R3
+	BLT apply32NEONInQuotMulWdAdd_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInQuotMulWdAdd_block
+
+apply32NEONInQuotMulWdAdd_single:
+	CMP $4, R3
+	BLT apply32NEONInQuotMulWdAdd_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInQuotMulWdAdd_single
+
+apply32NEONInQuotMulWdAdd_tail:
+	CBZ R3, apply32NEONInQuotMulWdAdd_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInQuotMulWdAdd_tail
+
+apply32NEONInQuotMulWdAdd_done:
+	RET
+
+// func apply32NEONInQuotMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInQuotMulWdAddFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONInQuotMulWdAddFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONInQuotMulWdAddFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInQuotMulWdAddFusedAcc_block
+
+apply32NEONInQuotMulWdAddFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONInQuotMulWdAddFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInQuotMulWdAddFusedAcc_single
+
+apply32NEONInQuotMulWdAddFusedAcc_tail:
+	CBZ R3, apply32NEONInQuotMulWdAddFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInQuotMulWdAddFusedAcc_tail
+
+apply32NEONInQuotMulWdAddFusedAcc_done:
+	RET
+
+// func apply32NEONOutQuotMulWdAdd(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutQuotMulWdAdd(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONOutQuotMulWdAdd_block:
+	CMP $16, R3
+	BLT apply32NEONOutQuotMulWdAdd_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutQuotMulWdAdd_block
+
+apply32NEONOutQuotMulWdAdd_single:
+	CMP $4, R3
+	BLT apply32NEONOutQuotMulWdAdd_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutQuotMulWdAdd_single
+
+apply32NEONOutQuotMulWdAdd_tail:
+	CBZ R3, apply32NEONOutQuotMulWdAdd_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutQuotMulWdAdd_tail
+
+apply32NEONOutQuotMulWdAdd_done:
+	RET
+
+// func apply32NEONOutQuotMulWdAddFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutQuotMulWdAddFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONOutQuotMulWdAddFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONOutQuotMulWdAddFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutQuotMulWdAddFusedAcc_block
+
+apply32NEONOutQuotMulWdAddFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONOutQuotMulWdAddFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutQuotMulWdAddFusedAcc_single
+
+apply32NEONOutQuotMulWdAddFusedAcc_tail:
+	CBZ R3, apply32NEONOutQuotMulWdAddFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutQuotMulWdAddFusedAcc_tail
+
+apply32NEONOutQuotMulWdAddFusedAcc_done:
+	RET
+
+// func apply32NEONInQuotMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInQuotMulWdAddDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONInQuotMulWdAddDecay_block:
+	CMP $16, R3
+	BLT apply32NEONInQuotMulWdAddDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInQuotMulWdAddDecay_block
+
+apply32NEONInQuotMulWdAddDecay_single:
+	CMP $4, R3
+	BLT apply32NEONInQuotMulWdAddDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInQuotMulWdAddDecay_single
+
+apply32NEONInQuotMulWdAddDecay_tail:
+	CBZ R3, apply32NEONInQuotMulWdAddDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInQuotMulWdAddDecay_tail
+
+apply32NEONInQuotMulWdAddDecay_done:
+	RET
+
+// func apply32NEONInQuotMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInQuotMulWdAddFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONInQuotMulWdAddFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONInQuotMulWdAddFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInQuotMulWdAddFusedAccDecay_block
+
+apply32NEONInQuotMulWdAddFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONInQuotMulWdAddFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInQuotMulWdAddFusedAccDecay_single
+
+apply32NEONInQuotMulWdAddFusedAccDecay_tail:
+	CBZ R3, apply32NEONInQuotMulWdAddFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInQuotMulWdAddFusedAccDecay_tail
+
+apply32NEONInQuotMulWdAddFusedAccDecay_done:
+	RET
+
+// func apply32NEONOutQuotMulWdAddDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutQuotMulWdAddDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONOutQuotMulWdAddDecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutQuotMulWdAddDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutQuotMulWdAddDecay_block
+
+apply32NEONOutQuotMulWdAddDecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutQuotMulWdAddDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutQuotMulWdAddDecay_single
+
+apply32NEONOutQuotMulWdAddDecay_tail:
+	CBZ R3, apply32NEONOutQuotMulWdAddDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutQuotMulWdAddDecay_tail
+
+apply32NEONOutQuotMulWdAddDecay_done:
+	RET
+
+// func apply32NEONOutQuotMulWdAddFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutQuotMulWdAddFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONOutQuotMulWdAddFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutQuotMulWdAddFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutQuotMulWdAddFusedAccDecay_block
+
+apply32NEONOutQuotMulWdAddFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutQuotMulWdAddFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutQuotMulWdAddFusedAccDecay_single
+
+apply32NEONOutQuotMulWdAddFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutQuotMulWdAddFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutQuotMulWdAddFusedAccDecay_tail
+
+apply32NEONOutQuotMulWdAddFusedAccDecay_done:
+	RET
+
 // func apply32NEONInDivMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
 TEXT ·apply32NEONInDivMulWdFMA(SB), NOSPLIT, $0-92
 	MOVD x_base+0(FP), R0
@@ -11196,6 +14812,1830 @@ apply32NEONOutRecipWdFMAFusedAccDecayGuard_tail:
 apply32NEONOutRecipWdFMAFusedAccDecayGuard_done:
 	RET
 
+// func apply32NEONInMulRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulRecipWdFMA(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInMulRecipWdFMA_block:
+	CMP $16, R3
+	BLT apply32NEONInMulRecipWdFMA_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulRecipWdFMA_block
+
+apply32NEONInMulRecipWdFMA_single:
+	CMP $4, R3
+	BLT apply32NEONInMulRecipWdFMA_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulRecipWdFMA_single
+
+apply32NEONInMulRecipWdFMA_tail:
+	CBZ R3, apply32NEONInMulRecipWdFMA_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulRecipWdFMA_tail
+
+apply32NEONInMulRecipWdFMA_done:
+	RET
+
+// func apply32NEONInMulRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulRecipWdFMAFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInMulRecipWdFMAFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONInMulRecipWdFMAFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulRecipWdFMAFusedAcc_block
+
+apply32NEONInMulRecipWdFMAFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONInMulRecipWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulRecipWdFMAFusedAcc_single
+
+apply32NEONInMulRecipWdFMAFusedAcc_tail:
+	CBZ R3, apply32NEONInMulRecipWdFMAFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulRecipWdFMAFusedAcc_tail
+
+apply32NEONInMulRecipWdFMAFusedAcc_done:
+	RET
+
+// func apply32NEONOutMulRecipWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulRecipWdFMA(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutMulRecipWdFMA_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulRecipWdFMA_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulRecipWdFMA_block
+
+apply32NEONOutMulRecipWdFMA_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulRecipWdFMA_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulRecipWdFMA_single
+
+apply32NEONOutMulRecipWdFMA_tail:
+	CBZ R3, apply32NEONOutMulRecipWdFMA_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulRecipWdFMA_tail
+
+apply32NEONOutMulRecipWdFMA_done:
+	RET
+
+// func apply32NEONOutMulRecipWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulRecipWdFMAFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutMulRecipWdFMAFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulRecipWdFMAFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulRecipWdFMAFusedAcc_block
+
+apply32NEONOutMulRecipWdFMAFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulRecipWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulRecipWdFMAFusedAcc_single
+
+apply32NEONOutMulRecipWdFMAFusedAcc_tail:
+	CBZ R3, apply32NEONOutMulRecipWdFMAFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulRecipWdFMAFusedAcc_tail
+
+apply32NEONOutMulRecipWdFMAFusedAcc_done:
+	RET
+
+// func apply32NEONInMulRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulRecipWdFMADecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInMulRecipWdFMADecay_block:
+	CMP $16, R3
+	BLT apply32NEONInMulRecipWdFMADecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulRecipWdFMADecay_block
+
+apply32NEONInMulRecipWdFMADecay_single:
+	CMP $4, R3
+	BLT apply32NEONInMulRecipWdFMADecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulRecipWdFMADecay_single
+
+apply32NEONInMulRecipWdFMADecay_tail:
+	CBZ R3, apply32NEONInMulRecipWdFMADecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulRecipWdFMADecay_tail
+
+apply32NEONInMulRecipWdFMADecay_done:
+	RET
+
+// func apply32NEONInMulRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInMulRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONInMulRecipWdFMAFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONInMulRecipWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInMulRecipWdFMAFusedAccDecay_block
+
+apply32NEONInMulRecipWdFMAFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONInMulRecipWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInMulRecipWdFMAFusedAccDecay_single
+
+apply32NEONInMulRecipWdFMAFusedAccDecay_tail:
+	CBZ R3, apply32NEONInMulRecipWdFMAFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInMulRecipWdFMAFusedAccDecay_tail
+
+apply32NEONInMulRecipWdFMAFusedAccDecay_done:
+	RET
+
+// func apply32NEONOutMulRecipWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulRecipWdFMADecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutMulRecipWdFMADecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulRecipWdFMADecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulRecipWdFMADecay_block
+
+apply32NEONOutMulRecipWdFMADecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulRecipWdFMADecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulRecipWdFMADecay_single
+
+apply32NEONOutMulRecipWdFMADecay_tail:
+	CBZ R3, apply32NEONOutMulRecipWdFMADecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulRecipWdFMADecay_tail
+
+apply32NEONOutMulRecipWdFMADecay_done:
+	RET
+
+// func apply32NEONOutMulRecipWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutMulRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+	FMOVS $(1.0), F21
+	VDUP V21.S[0], V21.S4
+
+apply32NEONOutMulRecipWdFMAFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutMulRecipWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e29fea9 // fdiv v9.4s, v21.4s, v9.4s
+	WORD $0x6e29df29 // fmul v9.4s, v25.4s, v9.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e2afeaa // fdiv v10.4s, v21.4s, v10.4s
+	WORD $0x6e2adf4a // fmul v10.4s, v26.4s, v10.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e2bfeab // fdiv v11.4s, v21.4s, v11.4s
+	WORD $0x6e2bdf6b // fmul v11.4s, v27.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutMulRecipWdFMAFusedAccDecay_block
+
+apply32NEONOutMulRecipWdFMAFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutMulRecipWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e28fea8 // fdiv v8.4s, v21.4s, v8.4s
+	WORD $0x6e28df08 // fmul v8.4s, v24.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutMulRecipWdFMAFusedAccDecay_single
+
+apply32NEONOutMulRecipWdFMAFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutMulRecipWdFMAFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FMULS F0, F16, F24
+	FDIVS F8, F21, F8
+	FMULS F8, F24, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutMulRecipWdFMAFusedAccDecay_tail
+
+apply32NEONOutMulRecipWdFMAFusedAccDecay_done:
+	RET
+
+// func apply32NEONInQuotMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInQuotMulWdFMA(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONInQuotMulWdFMA_block:
+	CMP $16, R3
+	BLT apply32NEONInQuotMulWdFMA_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInQuotMulWdFMA_block
+
+apply32NEONInQuotMulWdFMA_single:
+	CMP $4, R3
+	BLT apply32NEONInQuotMulWdFMA_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInQuotMulWdFMA_single
+
+apply32NEONInQuotMulWdFMA_tail:
+	CBZ R3, apply32NEONInQuotMulWdFMA_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInQuotMulWdFMA_tail
+
+apply32NEONInQuotMulWdFMA_done:
+	RET
+
+// func apply32NEONInQuotMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInQuotMulWdFMAFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONInQuotMulWdFMAFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONInQuotMulWdFMAFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInQuotMulWdFMAFusedAcc_block
+
+apply32NEONInQuotMulWdFMAFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONInQuotMulWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInQuotMulWdFMAFusedAcc_single
+
+apply32NEONInQuotMulWdFMAFusedAcc_tail:
+	CBZ R3, apply32NEONInQuotMulWdFMAFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInQuotMulWdFMAFusedAcc_tail
+
+apply32NEONInQuotMulWdFMAFusedAcc_done:
+	RET
+
+// func apply32NEONOutQuotMulWdFMA(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutQuotMulWdFMA(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONOutQuotMulWdFMA_block:
+	CMP $16, R3
+	BLT apply32NEONOutQuotMulWdFMA_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutQuotMulWdFMA_block
+
+apply32NEONOutQuotMulWdFMA_single:
+	CMP $4, R3
+	BLT apply32NEONOutQuotMulWdFMA_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutQuotMulWdFMA_single
+
+apply32NEONOutQuotMulWdFMA_tail:
+	CBZ R3, apply32NEONOutQuotMulWdFMA_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F0, F0, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutQuotMulWdFMA_tail
+
+apply32NEONOutQuotMulWdFMA_done:
+	RET
+
+// func apply32NEONOutQuotMulWdFMAFusedAcc(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutQuotMulWdFMAFusedAcc(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+
+apply32NEONOutQuotMulWdFMAFusedAcc_block:
+	CMP $16, R3
+	BLT apply32NEONOutQuotMulWdFMAFusedAcc_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VFMLA V1.S4, V1.S4, V5.S4
+	VFMLA V2.S4, V2.S4, V6.S4
+	VFMLA V3.S4, V3.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutQuotMulWdFMAFusedAcc_block
+
+apply32NEONOutQuotMulWdFMAFusedAcc_single:
+	CMP $4, R3
+	BLT apply32NEONOutQuotMulWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	VFMLA V0.S4, V0.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutQuotMulWdFMAFusedAcc_single
+
+apply32NEONOutQuotMulWdFMAFusedAcc_tail:
+	CBZ R3, apply32NEONOutQuotMulWdFMAFusedAcc_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMADDS F0, F4, F0, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutQuotMulWdFMAFusedAcc_tail
+
+apply32NEONOutQuotMulWdFMAFusedAcc_done:
+	RET
+
+// func apply32NEONInQuotMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInQuotMulWdFMADecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONInQuotMulWdFMADecay_block:
+	CMP $16, R3
+	BLT apply32NEONInQuotMulWdFMADecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInQuotMulWdFMADecay_block
+
+apply32NEONInQuotMulWdFMADecay_single:
+	CMP $4, R3
+	BLT apply32NEONInQuotMulWdFMADecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInQuotMulWdFMADecay_single
+
+apply32NEONInQuotMulWdFMADecay_tail:
+	CBZ R3, apply32NEONInQuotMulWdFMADecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInQuotMulWdFMADecay_tail
+
+apply32NEONInQuotMulWdFMADecay_done:
+	RET
+
+// func apply32NEONInQuotMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONInQuotMulWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONInQuotMulWdFMAFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONInQuotMulWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x4e31d4a9 // fadd v9.4s, v5.4s, v17.4s
+	WORD $0x6ea1f929 // fsqrt v9.4s, v9.4s
+	WORD $0x4e31d4ca // fadd v10.4s, v6.4s, v17.4s
+	WORD $0x6ea1f94a // fsqrt v10.4s, v10.4s
+	WORD $0x4e31d4eb // fadd v11.4s, v7.4s, v17.4s
+	WORD $0x6ea1f96b // fsqrt v11.4s, v11.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONInQuotMulWdFMAFusedAccDecay_block
+
+apply32NEONInQuotMulWdFMAFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONInQuotMulWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x4e31d488 // fadd v8.4s, v4.4s, v17.4s
+	WORD $0x6ea1f908 // fsqrt v8.4s, v8.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONInQuotMulWdFMAFusedAccDecay_single
+
+apply32NEONInQuotMulWdFMAFusedAccDecay_tail:
+	CBZ R3, apply32NEONInQuotMulWdFMAFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FADDS F17, F4, F8
+	FSQRTS F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONInQuotMulWdFMAFusedAccDecay_tail
+
+apply32NEONInQuotMulWdFMAFusedAccDecay_done:
+	RET
+
+// func apply32NEONOutQuotMulWdFMADecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutQuotMulWdFMADecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONOutQuotMulWdFMADecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutQuotMulWdFMADecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21dc39 // fmul v25.4s, v1.4s, v1.4s
+	WORD $0x6e39de99 // fmul v25.4s, v20.4s, v25.4s
+	WORD $0x4e39d4a5 // fadd v5.4s, v5.4s, v25.4s
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22dc5a // fmul v26.4s, v2.4s, v2.4s
+	WORD $0x6e3ade9a // fmul v26.4s, v20.4s, v26.4s
+	WORD $0x4e3ad4c6 // fadd v6.4s, v6.4s, v26.4s
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23dc7b // fmul v27.4s, v3.4s, v3.4s
+	WORD $0x6e3bde9b // fmul v27.4s, v20.4s, v27.4s
+	WORD $0x4e3bd4e7 // fadd v7.4s, v7.4s, v27.4s
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutQuotMulWdFMADecay_block
+
+apply32NEONOutQuotMulWdFMADecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutQuotMulWdFMADecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20dc18 // fmul v24.4s, v0.4s, v0.4s
+	WORD $0x6e38de98 // fmul v24.4s, v20.4s, v24.4s
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutQuotMulWdFMADecay_single
+
+apply32NEONOutQuotMulWdFMADecay_tail:
+	CBZ R3, apply32NEONOutQuotMulWdFMADecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F0, F24
+	FMULS F24, F20, F24
+	FADDS F24, F4, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutQuotMulWdFMADecay_tail
+
+apply32NEONOutQuotMulWdFMADecay_done:
+	RET
+
+// func apply32NEONOutQuotMulWdFMAFusedAccDecay(x, s, g []float32, lr, eps, wd, decay, gain float32)
+TEXT ·apply32NEONOutQuotMulWdFMAFusedAccDecay(SB), NOSPLIT, $0-92
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVS lr+72(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS eps+76(FP), F17
+	VDUP V17.S[0], V17.S4
+	FMOVS wd+80(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+84(FP), F19
+	VDUP V19.S[0], V19.S4
+	FMOVS gain+88(FP), F20
+	VDUP V20.S[0], V20.S4
+
+apply32NEONOutQuotMulWdFMAFusedAccDecay_block:
+	CMP $16, R3
+	BLT apply32NEONOutQuotMulWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VFMLA V13.S4, V18.S4, V1.S4
+	VFMLA V14.S4, V18.S4, V2.S4
+	VFMLA V15.S4, V18.S4, V3.S4
+	VLD1 (R1), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	WORD $0x6e25de65 // fmul v5.4s, v19.4s, v5.4s
+	WORD $0x6e21de99 // fmul v25.4s, v20.4s, v1.4s
+	VFMLA V1.S4, V25.S4, V5.S4
+	WORD $0x6e26de66 // fmul v6.4s, v19.4s, v6.4s
+	WORD $0x6e22de9a // fmul v26.4s, v20.4s, v2.4s
+	VFMLA V2.S4, V26.S4, V6.S4
+	WORD $0x6e27de67 // fmul v7.4s, v19.4s, v7.4s
+	WORD $0x6e23de9b // fmul v27.4s, v20.4s, v3.4s
+	VFMLA V3.S4, V27.S4, V7.S4
+	VST1 [V4.S4, V5.S4, V6.S4, V7.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6ea1f8a9 // fsqrt v9.4s, v5.4s
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6ea1f8ca // fsqrt v10.4s, v6.4s
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6ea1f8eb // fsqrt v11.4s, v7.4s
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x6e29fc29 // fdiv v9.4s, v1.4s, v9.4s
+	WORD $0x6e29de09 // fmul v9.4s, v16.4s, v9.4s
+	WORD $0x6e2afc4a // fdiv v10.4s, v2.4s, v10.4s
+	WORD $0x6e2ade0a // fmul v10.4s, v16.4s, v10.4s
+	WORD $0x6e2bfc6b // fdiv v11.4s, v3.4s, v11.4s
+	WORD $0x6e2bde0b // fmul v11.4s, v16.4s, v11.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	WORD $0x4ea9d5ad // fsub v13.4s, v13.4s, v9.4s
+	WORD $0x4eaad5ce // fsub v14.4s, v14.4s, v10.4s
+	WORD $0x4eabd5ef // fsub v15.4s, v15.4s, v11.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $16, R3, R3
+	B apply32NEONOutQuotMulWdFMAFusedAccDecay_block
+
+apply32NEONOutQuotMulWdFMAFusedAccDecay_single:
+	CMP $4, R3
+	BLT apply32NEONOutQuotMulWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	VLD1 (R1), [V4.S4]
+	WORD $0x6e24de64 // fmul v4.4s, v19.4s, v4.4s
+	WORD $0x6e20de98 // fmul v24.4s, v20.4s, v0.4s
+	VFMLA V0.S4, V24.S4, V4.S4
+	VST1 [V4.S4], (R1)
+	WORD $0x6ea1f888 // fsqrt v8.4s, v4.4s
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e28fc08 // fdiv v8.4s, v0.4s, v8.4s
+	WORD $0x6e28de08 // fmul v8.4s, v16.4s, v8.4s
+	WORD $0x4ea8d58c // fsub v12.4s, v12.4s, v8.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $4, R3, R3
+	B apply32NEONOutQuotMulWdFMAFusedAccDecay_single
+
+apply32NEONOutQuotMulWdFMAFusedAccDecay_tail:
+	CBZ R3, apply32NEONOutQuotMulWdFMAFusedAccDecay_done
+	FMOVS (R2), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMOVS (R1), F4
+	FMULS F4, F19, F4
+	FMULS F0, F20, F24
+	FMADDS F0, F4, F24, F4
+	FMOVS F4, (R1)
+	FSQRTS F4, F8
+	FADDS F17, F8, F8
+	FDIVS F8, F0, F8
+	FMULS F8, F16, F8
+	FSUBS F8, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	ADD $4, R2, R2
+	SUB $1, R3, R3
+	B apply32NEONOutQuotMulWdFMAFusedAccDecay_tail
+
+apply32NEONOutQuotMulWdFMAFusedAccDecay_done:
+	RET
+
 // func Traffic32NEON(x, s, g []float32)
 TEXT ·Traffic32NEON(SB), NOSPLIT, $0-72
 	MOVD x_base+0(FP), R0
@@ -12060,6 +17500,132 @@ rowStep32NEONRecip_tail:
 rowStep32NEONRecip_done:
 	RET
 
+// func rowStep32NEONMulRecip(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONMulRecip(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS lr+48(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+rowStep32NEONMulRecip_block:
+	CMP $16, R3
+	BLT rowStep32NEONMulRecip_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e36df7b // fmul v27.4s, v27.4s, v22.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B rowStep32NEONMulRecip_block
+
+rowStep32NEONMulRecip_single:
+	CMP $4, R3
+	BLT rowStep32NEONMulRecip_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B rowStep32NEONMulRecip_single
+
+rowStep32NEONMulRecip_tail:
+	CBZ R3, rowStep32NEONMulRecip_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FMULS F0, F16, F24
+	FMULS F22, F24, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B rowStep32NEONMulRecip_tail
+
+rowStep32NEONMulRecip_done:
+	RET
+
+// func rowStep32NEONQuotMul(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONQuotMul(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS lr+48(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+rowStep32NEONQuotMul_block:
+	CMP $16, R3
+	BLT rowStep32NEONQuotMul_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e36fc18 // fdiv v24.4s, v0.4s, v22.4s
+	WORD $0x6e38de18 // fmul v24.4s, v16.4s, v24.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	WORD $0x6e36fc39 // fdiv v25.4s, v1.4s, v22.4s
+	WORD $0x6e39de19 // fmul v25.4s, v16.4s, v25.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	WORD $0x6e36fc5a // fdiv v26.4s, v2.4s, v22.4s
+	WORD $0x6e3ade1a // fmul v26.4s, v16.4s, v26.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	WORD $0x6e36fc7b // fdiv v27.4s, v3.4s, v22.4s
+	WORD $0x6e3bde1b // fmul v27.4s, v16.4s, v27.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B rowStep32NEONQuotMul_block
+
+rowStep32NEONQuotMul_single:
+	CMP $4, R3
+	BLT rowStep32NEONQuotMul_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e36fc18 // fdiv v24.4s, v0.4s, v22.4s
+	WORD $0x6e38de18 // fmul v24.4s, v16.4s, v24.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B rowStep32NEONQuotMul_single
+
+rowStep32NEONQuotMul_tail:
+	CBZ R3, rowStep32NEONQuotMul_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FDIVS F22, F0, F24
+	FMULS F24, F16, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B rowStep32NEONQuotMul_tail
+
+rowStep32NEONQuotMul_done:
+	RET
+
 // func sumSquares32NEONWdAdd(x, g []float32, wd float32) float32
 TEXT ·sumSquares32NEONWdAdd(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
@@ -12677,6 +18243,160 @@ rowStep32NEONRecipWdAdd_tail:
 rowStep32NEONRecipWdAdd_done:
 	RET
 
+// func rowStep32NEONMulRecipWdAdd(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONMulRecipWdAdd(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS lr+48(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS wd+56(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+rowStep32NEONMulRecipWdAdd_block:
+	CMP $16, R3
+	BLT rowStep32NEONMulRecipWdAdd_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e36df7b // fmul v27.4s, v27.4s, v22.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B rowStep32NEONMulRecipWdAdd_block
+
+rowStep32NEONMulRecipWdAdd_single:
+	CMP $4, R3
+	BLT rowStep32NEONMulRecipWdAdd_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B rowStep32NEONMulRecipWdAdd_single
+
+rowStep32NEONMulRecipWdAdd_tail:
+	CBZ R3, rowStep32NEONMulRecipWdAdd_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FMULS F0, F16, F24
+	FMULS F22, F24, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B rowStep32NEONMulRecipWdAdd_tail
+
+rowStep32NEONMulRecipWdAdd_done:
+	RET
+
+// func rowStep32NEONQuotMulWdAdd(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONQuotMulWdAdd(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS lr+48(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS wd+56(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+rowStep32NEONQuotMulWdAdd_block:
+	CMP $16, R3
+	BLT rowStep32NEONQuotMulWdAdd_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e36fc18 // fdiv v24.4s, v0.4s, v22.4s
+	WORD $0x6e38de18 // fmul v24.4s, v16.4s, v24.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	WORD $0x6e2dde59 // fmul v25.4s, v18.4s, v13.4s
+	WORD $0x4e39d421 // fadd v1.4s, v1.4s, v25.4s
+	WORD $0x6e36fc39 // fdiv v25.4s, v1.4s, v22.4s
+	WORD $0x6e39de19 // fmul v25.4s, v16.4s, v25.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	WORD $0x6e2ede5a // fmul v26.4s, v18.4s, v14.4s
+	WORD $0x4e3ad442 // fadd v2.4s, v2.4s, v26.4s
+	WORD $0x6e36fc5a // fdiv v26.4s, v2.4s, v22.4s
+	WORD $0x6e3ade1a // fmul v26.4s, v16.4s, v26.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	WORD $0x6e2fde5b // fmul v27.4s, v18.4s, v15.4s
+	WORD $0x4e3bd463 // fadd v3.4s, v3.4s, v27.4s
+	WORD $0x6e36fc7b // fdiv v27.4s, v3.4s, v22.4s
+	WORD $0x6e3bde1b // fmul v27.4s, v16.4s, v27.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B rowStep32NEONQuotMulWdAdd_block
+
+rowStep32NEONQuotMulWdAdd_single:
+	CMP $4, R3
+	BLT rowStep32NEONQuotMulWdAdd_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	WORD $0x6e2cde58 // fmul v24.4s, v18.4s, v12.4s
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	WORD $0x6e36fc18 // fdiv v24.4s, v0.4s, v22.4s
+	WORD $0x6e38de18 // fmul v24.4s, v16.4s, v24.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B rowStep32NEONQuotMulWdAdd_single
+
+rowStep32NEONQuotMulWdAdd_tail:
+	CBZ R3, rowStep32NEONQuotMulWdAdd_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FMULS F12, F18, F24
+	FADDS F24, F0, F0
+	FDIVS F22, F0, F24
+	FMULS F24, F16, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B rowStep32NEONQuotMulWdAdd_tail
+
+rowStep32NEONQuotMulWdAdd_done:
+	RET
+
 // func sumSquares32NEONWdFMA(x, g []float32, wd float32) float32
 TEXT ·sumSquares32NEONWdFMA(SB), NOSPLIT, $0-60
 	MOVD x_base+0(FP), R0
@@ -13236,6 +18956,148 @@ rowStep32NEONRecipWdFMA_tail:
 	B rowStep32NEONRecipWdFMA_tail
 
 rowStep32NEONRecipWdFMA_done:
+	RET
+
+// func rowStep32NEONMulRecipWdFMA(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONMulRecipWdFMA(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS lr+48(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS wd+56(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+rowStep32NEONMulRecipWdFMA_block:
+	CMP $16, R3
+	BLT rowStep32NEONMulRecipWdFMA_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VFMLA V13.S4, V18.S4, V1.S4
+	WORD $0x6e21de19 // fmul v25.4s, v16.4s, v1.4s
+	WORD $0x6e36df39 // fmul v25.4s, v25.4s, v22.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	VFMLA V14.S4, V18.S4, V2.S4
+	WORD $0x6e22de1a // fmul v26.4s, v16.4s, v2.4s
+	WORD $0x6e36df5a // fmul v26.4s, v26.4s, v22.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	VFMLA V15.S4, V18.S4, V3.S4
+	WORD $0x6e23de1b // fmul v27.4s, v16.4s, v3.4s
+	WORD $0x6e36df7b // fmul v27.4s, v27.4s, v22.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B rowStep32NEONMulRecipWdFMA_block
+
+rowStep32NEONMulRecipWdFMA_single:
+	CMP $4, R3
+	BLT rowStep32NEONMulRecipWdFMA_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e20de18 // fmul v24.4s, v16.4s, v0.4s
+	WORD $0x6e36df18 // fmul v24.4s, v24.4s, v22.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B rowStep32NEONMulRecipWdFMA_single
+
+rowStep32NEONMulRecipWdFMA_tail:
+	CBZ R3, rowStep32NEONMulRecipWdFMA_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FMULS F0, F16, F24
+	FMULS F22, F24, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B rowStep32NEONMulRecipWdFMA_tail
+
+rowStep32NEONMulRecipWdFMA_done:
+	RET
+
+// func rowStep32NEONQuotMulWdFMA(x, g []float32, lr, k, wd float32)
+TEXT ·rowStep32NEONQuotMulWdFMA(SB), NOSPLIT, $0-60
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVS lr+48(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS wd+56(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS k+52(FP), F22
+	VDUP V22.S[0], V22.S4
+
+rowStep32NEONQuotMulWdFMA_block:
+	CMP $16, R3
+	BLT rowStep32NEONQuotMulWdFMA_single
+	VLD1 (R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1 (R0), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e36fc18 // fdiv v24.4s, v0.4s, v22.4s
+	WORD $0x6e38de18 // fmul v24.4s, v16.4s, v24.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VFMLA V13.S4, V18.S4, V1.S4
+	WORD $0x6e36fc39 // fdiv v25.4s, v1.4s, v22.4s
+	WORD $0x6e39de19 // fmul v25.4s, v16.4s, v25.4s
+	WORD $0x4eb9d5ad // fsub v13.4s, v13.4s, v25.4s
+	VFMLA V14.S4, V18.S4, V2.S4
+	WORD $0x6e36fc5a // fdiv v26.4s, v2.4s, v22.4s
+	WORD $0x6e3ade1a // fmul v26.4s, v16.4s, v26.4s
+	WORD $0x4ebad5ce // fsub v14.4s, v14.4s, v26.4s
+	VFMLA V15.S4, V18.S4, V3.S4
+	WORD $0x6e36fc7b // fdiv v27.4s, v3.4s, v22.4s
+	WORD $0x6e3bde1b // fmul v27.4s, v16.4s, v27.4s
+	WORD $0x4ebbd5ef // fsub v15.4s, v15.4s, v27.4s
+	VST1 [V12.S4, V13.S4, V14.S4, V15.S4], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $16, R3, R3
+	B rowStep32NEONQuotMulWdFMA_block
+
+rowStep32NEONQuotMulWdFMA_single:
+	CMP $4, R3
+	BLT rowStep32NEONQuotMulWdFMA_tail
+	VLD1 (R1), [V0.S4]
+	VLD1 (R0), [V12.S4]
+	VFMLA V12.S4, V18.S4, V0.S4
+	WORD $0x6e36fc18 // fdiv v24.4s, v0.4s, v22.4s
+	WORD $0x6e38de18 // fmul v24.4s, v16.4s, v24.4s
+	WORD $0x4eb8d58c // fsub v12.4s, v12.4s, v24.4s
+	VST1 [V12.S4], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $4, R3, R3
+	B rowStep32NEONQuotMulWdFMA_single
+
+rowStep32NEONQuotMulWdFMA_tail:
+	CBZ R3, rowStep32NEONQuotMulWdFMA_done
+	FMOVS (R1), F0
+	FMOVS (R0), F12
+	FMADDS F12, F0, F18, F0
+	FDIVS F22, F0, F24
+	FMULS F24, F16, F24
+	FSUBS F24, F12, F12
+	FMOVS F12, (R0)
+	ADD $4, R0, R0
+	ADD $4, R1, R1
+	SUB $1, R3, R3
+	B rowStep32NEONQuotMulWdFMA_tail
+
+rowStep32NEONQuotMulWdFMA_done:
 	RET
 
 // func apply64NEONInDivMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
@@ -16732,6 +22594,1702 @@ apply64NEONOutRecipFusedAccDecayGuard_tail:
 	B apply64NEONOutRecipFusedAccDecayGuard_tail
 
 apply64NEONOutRecipFusedAccDecayGuard_done:
+	RET
+
+// func apply64NEONInMulRecip(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulRecip(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInMulRecip_block:
+	CMP $8, R3
+	BLT apply64NEONInMulRecip_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulRecip_block
+
+apply64NEONInMulRecip_single:
+	CMP $2, R3
+	BLT apply64NEONInMulRecip_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulRecip_single
+
+apply64NEONInMulRecip_tail:
+	CBZ R3, apply64NEONInMulRecip_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulRecip_tail
+
+apply64NEONInMulRecip_done:
+	RET
+
+// func apply64NEONInMulRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulRecipFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInMulRecipFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONInMulRecipFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulRecipFusedAcc_block
+
+apply64NEONInMulRecipFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONInMulRecipFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulRecipFusedAcc_single
+
+apply64NEONInMulRecipFusedAcc_tail:
+	CBZ R3, apply64NEONInMulRecipFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulRecipFusedAcc_tail
+
+apply64NEONInMulRecipFusedAcc_done:
+	RET
+
+// func apply64NEONOutMulRecip(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulRecip(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutMulRecip_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulRecip_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulRecip_block
+
+apply64NEONOutMulRecip_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulRecip_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulRecip_single
+
+apply64NEONOutMulRecip_tail:
+	CBZ R3, apply64NEONOutMulRecip_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulRecip_tail
+
+apply64NEONOutMulRecip_done:
+	RET
+
+// func apply64NEONOutMulRecipFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulRecipFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutMulRecipFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulRecipFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulRecipFusedAcc_block
+
+apply64NEONOutMulRecipFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulRecipFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulRecipFusedAcc_single
+
+apply64NEONOutMulRecipFusedAcc_tail:
+	CBZ R3, apply64NEONOutMulRecipFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulRecipFusedAcc_tail
+
+apply64NEONOutMulRecipFusedAcc_done:
+	RET
+
+// func apply64NEONInMulRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulRecipDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInMulRecipDecay_block:
+	CMP $8, R3
+	BLT apply64NEONInMulRecipDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulRecipDecay_block
+
+apply64NEONInMulRecipDecay_single:
+	CMP $2, R3
+	BLT apply64NEONInMulRecipDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulRecipDecay_single
+
+apply64NEONInMulRecipDecay_tail:
+	CBZ R3, apply64NEONInMulRecipDecay_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulRecipDecay_tail
+
+apply64NEONInMulRecipDecay_done:
+	RET
+
+// func apply64NEONInMulRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulRecipFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInMulRecipFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONInMulRecipFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulRecipFusedAccDecay_block
+
+apply64NEONInMulRecipFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONInMulRecipFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulRecipFusedAccDecay_single
+
+apply64NEONInMulRecipFusedAccDecay_tail:
+	CBZ R3, apply64NEONInMulRecipFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulRecipFusedAccDecay_tail
+
+apply64NEONInMulRecipFusedAccDecay_done:
+	RET
+
+// func apply64NEONOutMulRecipDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulRecipDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutMulRecipDecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulRecipDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulRecipDecay_block
+
+apply64NEONOutMulRecipDecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulRecipDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulRecipDecay_single
+
+apply64NEONOutMulRecipDecay_tail:
+	CBZ R3, apply64NEONOutMulRecipDecay_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulRecipDecay_tail
+
+apply64NEONOutMulRecipDecay_done:
+	RET
+
+// func apply64NEONOutMulRecipFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulRecipFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutMulRecipFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulRecipFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulRecipFusedAccDecay_block
+
+apply64NEONOutMulRecipFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulRecipFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulRecipFusedAccDecay_single
+
+apply64NEONOutMulRecipFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutMulRecipFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulRecipFusedAccDecay_tail
+
+apply64NEONOutMulRecipFusedAccDecay_done:
+	RET
+
+// func apply64NEONInQuotMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInQuotMul(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+
+apply64NEONInQuotMul_block:
+	CMP $8, R3
+	BLT apply64NEONInQuotMul_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInQuotMul_block
+
+apply64NEONInQuotMul_single:
+	CMP $2, R3
+	BLT apply64NEONInQuotMul_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInQuotMul_single
+
+apply64NEONInQuotMul_tail:
+	CBZ R3, apply64NEONInQuotMul_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInQuotMul_tail
+
+apply64NEONInQuotMul_done:
+	RET
+
+// func apply64NEONInQuotMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInQuotMulFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+
+apply64NEONInQuotMulFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONInQuotMulFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInQuotMulFusedAcc_block
+
+apply64NEONInQuotMulFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONInQuotMulFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInQuotMulFusedAcc_single
+
+apply64NEONInQuotMulFusedAcc_tail:
+	CBZ R3, apply64NEONInQuotMulFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInQuotMulFusedAcc_tail
+
+apply64NEONInQuotMulFusedAcc_done:
+	RET
+
+// func apply64NEONOutQuotMul(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutQuotMul(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+
+apply64NEONOutQuotMul_block:
+	CMP $8, R3
+	BLT apply64NEONOutQuotMul_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutQuotMul_block
+
+apply64NEONOutQuotMul_single:
+	CMP $2, R3
+	BLT apply64NEONOutQuotMul_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutQuotMul_single
+
+apply64NEONOutQuotMul_tail:
+	CBZ R3, apply64NEONOutQuotMul_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutQuotMul_tail
+
+apply64NEONOutQuotMul_done:
+	RET
+
+// func apply64NEONOutQuotMulFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutQuotMulFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+
+apply64NEONOutQuotMulFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONOutQuotMulFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutQuotMulFusedAcc_block
+
+apply64NEONOutQuotMulFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONOutQuotMulFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutQuotMulFusedAcc_single
+
+apply64NEONOutQuotMulFusedAcc_tail:
+	CBZ R3, apply64NEONOutQuotMulFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutQuotMulFusedAcc_tail
+
+apply64NEONOutQuotMulFusedAcc_done:
+	RET
+
+// func apply64NEONInQuotMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInQuotMulDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONInQuotMulDecay_block:
+	CMP $8, R3
+	BLT apply64NEONInQuotMulDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInQuotMulDecay_block
+
+apply64NEONInQuotMulDecay_single:
+	CMP $2, R3
+	BLT apply64NEONInQuotMulDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInQuotMulDecay_single
+
+apply64NEONInQuotMulDecay_tail:
+	CBZ R3, apply64NEONInQuotMulDecay_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInQuotMulDecay_tail
+
+apply64NEONInQuotMulDecay_done:
+	RET
+
+// func apply64NEONInQuotMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInQuotMulFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONInQuotMulFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONInQuotMulFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInQuotMulFusedAccDecay_block
+
+apply64NEONInQuotMulFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONInQuotMulFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInQuotMulFusedAccDecay_single
+
+apply64NEONInQuotMulFusedAccDecay_tail:
+	CBZ R3, apply64NEONInQuotMulFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInQuotMulFusedAccDecay_tail
+
+apply64NEONInQuotMulFusedAccDecay_done:
+	RET
+
+// func apply64NEONOutQuotMulDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutQuotMulDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONOutQuotMulDecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutQuotMulDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutQuotMulDecay_block
+
+apply64NEONOutQuotMulDecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutQuotMulDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutQuotMulDecay_single
+
+apply64NEONOutQuotMulDecay_tail:
+	CBZ R3, apply64NEONOutQuotMulDecay_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutQuotMulDecay_tail
+
+apply64NEONOutQuotMulDecay_done:
+	RET
+
+// func apply64NEONOutQuotMulFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutQuotMulFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONOutQuotMulFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutQuotMulFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutQuotMulFusedAccDecay_block
+
+apply64NEONOutQuotMulFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutQuotMulFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	VLD1 (R0), [V12.D2]
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutQuotMulFusedAccDecay_single
+
+apply64NEONOutQuotMulFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutQuotMulFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FMOVD (R0), F12
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutQuotMulFusedAccDecay_tail
+
+apply64NEONOutQuotMulFusedAccDecay_done:
 	RET
 
 // func apply64NEONInDivMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
@@ -20678,6 +28236,1926 @@ apply64NEONOutRecipWdAddFusedAccDecayGuard_tail:
 apply64NEONOutRecipWdAddFusedAccDecayGuard_done:
 	RET
 
+// func apply64NEONInMulRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulRecipWdAdd(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInMulRecipWdAdd_block:
+	CMP $8, R3
+	BLT apply64NEONInMulRecipWdAdd_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulRecipWdAdd_block
+
+apply64NEONInMulRecipWdAdd_single:
+	CMP $2, R3
+	BLT apply64NEONInMulRecipWdAdd_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulRecipWdAdd_single
+
+apply64NEONInMulRecipWdAdd_tail:
+	CBZ R3, apply64NEONInMulRecipWdAdd_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulRecipWdAdd_tail
+
+apply64NEONInMulRecipWdAdd_done:
+	RET
+
+// func apply64NEONInMulRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulRecipWdAddFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInMulRecipWdAddFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONInMulRecipWdAddFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulRecipWdAddFusedAcc_block
+
+apply64NEONInMulRecipWdAddFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONInMulRecipWdAddFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulRecipWdAddFusedAcc_single
+
+apply64NEONInMulRecipWdAddFusedAcc_tail:
+	CBZ R3, apply64NEONInMulRecipWdAddFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulRecipWdAddFusedAcc_tail
+
+apply64NEONInMulRecipWdAddFusedAcc_done:
+	RET
+
+// func apply64NEONOutMulRecipWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulRecipWdAdd(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutMulRecipWdAdd_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulRecipWdAdd_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulRecipWdAdd_block
+
+apply64NEONOutMulRecipWdAdd_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulRecipWdAdd_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulRecipWdAdd_single
+
+apply64NEONOutMulRecipWdAdd_tail:
+	CBZ R3, apply64NEONOutMulRecipWdAdd_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulRecipWdAdd_tail
+
+apply64NEONOutMulRecipWdAdd_done:
+	RET
+
+// func apply64NEONOutMulRecipWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulRecipWdAddFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutMulRecipWdAddFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulRecipWdAddFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulRecipWdAddFusedAcc_block
+
+apply64NEONOutMulRecipWdAddFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulRecipWdAddFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulRecipWdAddFusedAcc_single
+
+apply64NEONOutMulRecipWdAddFusedAcc_tail:
+	CBZ R3, apply64NEONOutMulRecipWdAddFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulRecipWdAddFusedAcc_tail
+
+apply64NEONOutMulRecipWdAddFusedAcc_done:
+	RET
+
+// func apply64NEONInMulRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulRecipWdAddDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInMulRecipWdAddDecay_block:
+	CMP $8, R3
+	BLT apply64NEONInMulRecipWdAddDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulRecipWdAddDecay_block
+
+apply64NEONInMulRecipWdAddDecay_single:
+	CMP $2, R3
+	BLT apply64NEONInMulRecipWdAddDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulRecipWdAddDecay_single
+
+apply64NEONInMulRecipWdAddDecay_tail:
+	CBZ R3, apply64NEONInMulRecipWdAddDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulRecipWdAddDecay_tail
+
+apply64NEONInMulRecipWdAddDecay_done:
+	RET
+
+// func apply64NEONInMulRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulRecipWdAddFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInMulRecipWdAddFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONInMulRecipWdAddFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulRecipWdAddFusedAccDecay_block
+
+apply64NEONInMulRecipWdAddFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONInMulRecipWdAddFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulRecipWdAddFusedAccDecay_single
+
+apply64NEONInMulRecipWdAddFusedAccDecay_tail:
+	CBZ R3, apply64NEONInMulRecipWdAddFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulRecipWdAddFusedAccDecay_tail
+
+apply64NEONInMulRecipWdAddFusedAccDecay_done:
+	RET
+
+// func apply64NEONOutMulRecipWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulRecipWdAddDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutMulRecipWdAddDecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulRecipWdAddDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulRecipWdAddDecay_block
+
+apply64NEONOutMulRecipWdAddDecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulRecipWdAddDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulRecipWdAddDecay_single
+
+apply64NEONOutMulRecipWdAddDecay_tail:
+	CBZ R3, apply64NEONOutMulRecipWdAddDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulRecipWdAddDecay_tail
+
+apply64NEONOutMulRecipWdAddDecay_done:
+	RET
+
+// func apply64NEONOutMulRecipWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulRecipWdAddFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutMulRecipWdAddFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulRecipWdAddFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulRecipWdAddFusedAccDecay_block
+
+apply64NEONOutMulRecipWdAddFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulRecipWdAddFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulRecipWdAddFusedAccDecay_single
+
+apply64NEONOutMulRecipWdAddFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutMulRecipWdAddFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulRecipWdAddFusedAccDecay_tail
+
+apply64NEONOutMulRecipWdAddFusedAccDecay_done:
+	RET
+
+// func apply64NEONInQuotMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInQuotMulWdAdd(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONInQuotMulWdAdd_block:
+	CMP $8, R3
+	BLT apply64NEONInQuotMulWdAdd_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInQuotMulWdAdd_block
+
+apply64NEONInQuotMulWdAdd_single:
+	CMP $2, R3
+	BLT apply64NEONInQuotMulWdAdd_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInQuotMulWdAdd_single
+
+apply64NEONInQuotMulWdAdd_tail:
+	CBZ R3, apply64NEONInQuotMulWdAdd_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInQuotMulWdAdd_tail
+
+apply64NEONInQuotMulWdAdd_done:
+	RET
+
+// func apply64NEONInQuotMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInQuotMulWdAddFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONInQuotMulWdAddFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONInQuotMulWdAddFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInQuotMulWdAddFusedAcc_block
+
+apply64NEONInQuotMulWdAddFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONInQuotMulWdAddFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInQuotMulWdAddFusedAcc_single
+
+apply64NEONInQuotMulWdAddFusedAcc_tail:
+	CBZ R3, apply64NEONInQuotMulWdAddFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInQuotMulWdAddFusedAcc_tail
+
+apply64NEONInQuotMulWdAddFusedAcc_done:
+	RET
+
+// func apply64NEONOutQuotMulWdAdd(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutQuotMulWdAdd(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONOutQuotMulWdAdd_block:
+	CMP $8, R3
+	BLT apply64NEONOutQuotMulWdAdd_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutQuotMulWdAdd_block
+
+apply64NEONOutQuotMulWdAdd_single:
+	CMP $2, R3
+	BLT apply64NEONOutQuotMulWdAdd_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutQuotMulWdAdd_single
+
+apply64NEONOutQuotMulWdAdd_tail:
+	CBZ R3, apply64NEONOutQuotMulWdAdd_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutQuotMulWdAdd_tail
+
+apply64NEONOutQuotMulWdAdd_done:
+	RET
+
+// func apply64NEONOutQuotMulWdAddFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutQuotMulWdAddFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONOutQuotMulWdAddFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONOutQuotMulWdAddFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutQuotMulWdAddFusedAcc_block
+
+apply64NEONOutQuotMulWdAddFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONOutQuotMulWdAddFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutQuotMulWdAddFusedAcc_single
+
+apply64NEONOutQuotMulWdAddFusedAcc_tail:
+	CBZ R3, apply64NEONOutQuotMulWdAddFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutQuotMulWdAddFusedAcc_tail
+
+apply64NEONOutQuotMulWdAddFusedAcc_done:
+	RET
+
+// func apply64NEONInQuotMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInQuotMulWdAddDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONInQuotMulWdAddDecay_block:
+	CMP $8, R3
+	BLT apply64NEONInQuotMulWdAddDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInQuotMulWdAddDecay_block
+
+apply64NEONInQuotMulWdAddDecay_single:
+	CMP $2, R3
+	BLT apply64NEONInQuotMulWdAddDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInQuotMulWdAddDecay_single
+
+apply64NEONInQuotMulWdAddDecay_tail:
+	CBZ R3, apply64NEONInQuotMulWdAddDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInQuotMulWdAddDecay_tail
+
+apply64NEONInQuotMulWdAddDecay_done:
+	RET
+
+// func apply64NEONInQuotMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInQuotMulWdAddFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONInQuotMulWdAddFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONInQuotMulWdAddFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInQuotMulWdAddFusedAccDecay_block
+
+apply64NEONInQuotMulWdAddFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONInQuotMulWdAddFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInQuotMulWdAddFusedAccDecay_single
+
+apply64NEONInQuotMulWdAddFusedAccDecay_tail:
+	CBZ R3, apply64NEONInQuotMulWdAddFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInQuotMulWdAddFusedAccDecay_tail
+
+apply64NEONInQuotMulWdAddFusedAccDecay_done:
+	RET
+
+// func apply64NEONOutQuotMulWdAddDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutQuotMulWdAddDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONOutQuotMulWdAddDecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutQuotMulWdAddDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutQuotMulWdAddDecay_block
+
+apply64NEONOutQuotMulWdAddDecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutQuotMulWdAddDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutQuotMulWdAddDecay_single
+
+apply64NEONOutQuotMulWdAddDecay_tail:
+	CBZ R3, apply64NEONOutQuotMulWdAddDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutQuotMulWdAddDecay_tail
+
+apply64NEONOutQuotMulWdAddDecay_done:
+	RET
+
+// func apply64NEONOutQuotMulWdAddFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutQuotMulWdAddFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONOutQuotMulWdAddFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutQuotMulWdAddFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutQuotMulWdAddFusedAccDecay_block
+
+apply64NEONOutQuotMulWdAddFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutQuotMulWdAddFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutQuotMulWdAddFusedAccDecay_single
+
+apply64NEONOutQuotMulWdAddFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutQuotMulWdAddFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutQuotMulWdAddFusedAccDecay_tail
+
+apply64NEONOutQuotMulWdAddFusedAccDecay_done:
+	RET
+
 // func apply64NEONInDivMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
 TEXT ·apply64NEONInDivMulWdFMA(SB), NOSPLIT, $0-112
 	MOVD x_base+0(FP), R0
@@ -24430,6 +33908,1830 @@ apply64NEONOutRecipWdFMAFusedAccDecayGuard_tail:
 apply64NEONOutRecipWdFMAFusedAccDecayGuard_done:
 	RET
 
+// func apply64NEONInMulRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulRecipWdFMA(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInMulRecipWdFMA_block:
+	CMP $8, R3
+	BLT apply64NEONInMulRecipWdFMA_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulRecipWdFMA_block
+
+apply64NEONInMulRecipWdFMA_single:
+	CMP $2, R3
+	BLT apply64NEONInMulRecipWdFMA_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulRecipWdFMA_single
+
+apply64NEONInMulRecipWdFMA_tail:
+	CBZ R3, apply64NEONInMulRecipWdFMA_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulRecipWdFMA_tail
+
+apply64NEONInMulRecipWdFMA_done:
+	RET
+
+// func apply64NEONInMulRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulRecipWdFMAFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInMulRecipWdFMAFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONInMulRecipWdFMAFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulRecipWdFMAFusedAcc_block
+
+apply64NEONInMulRecipWdFMAFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONInMulRecipWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulRecipWdFMAFusedAcc_single
+
+apply64NEONInMulRecipWdFMAFusedAcc_tail:
+	CBZ R3, apply64NEONInMulRecipWdFMAFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulRecipWdFMAFusedAcc_tail
+
+apply64NEONInMulRecipWdFMAFusedAcc_done:
+	RET
+
+// func apply64NEONOutMulRecipWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulRecipWdFMA(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutMulRecipWdFMA_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulRecipWdFMA_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulRecipWdFMA_block
+
+apply64NEONOutMulRecipWdFMA_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulRecipWdFMA_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulRecipWdFMA_single
+
+apply64NEONOutMulRecipWdFMA_tail:
+	CBZ R3, apply64NEONOutMulRecipWdFMA_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulRecipWdFMA_tail
+
+apply64NEONOutMulRecipWdFMA_done:
+	RET
+
+// func apply64NEONOutMulRecipWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulRecipWdFMAFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutMulRecipWdFMAFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulRecipWdFMAFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulRecipWdFMAFusedAcc_block
+
+apply64NEONOutMulRecipWdFMAFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulRecipWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulRecipWdFMAFusedAcc_single
+
+apply64NEONOutMulRecipWdFMAFusedAcc_tail:
+	CBZ R3, apply64NEONOutMulRecipWdFMAFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulRecipWdFMAFusedAcc_tail
+
+apply64NEONOutMulRecipWdFMAFusedAcc_done:
+	RET
+
+// func apply64NEONInMulRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulRecipWdFMADecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInMulRecipWdFMADecay_block:
+	CMP $8, R3
+	BLT apply64NEONInMulRecipWdFMADecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulRecipWdFMADecay_block
+
+apply64NEONInMulRecipWdFMADecay_single:
+	CMP $2, R3
+	BLT apply64NEONInMulRecipWdFMADecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulRecipWdFMADecay_single
+
+apply64NEONInMulRecipWdFMADecay_tail:
+	CBZ R3, apply64NEONInMulRecipWdFMADecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulRecipWdFMADecay_tail
+
+apply64NEONInMulRecipWdFMADecay_done:
+	RET
+
+// func apply64NEONInMulRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInMulRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONInMulRecipWdFMAFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONInMulRecipWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInMulRecipWdFMAFusedAccDecay_block
+
+apply64NEONInMulRecipWdFMAFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONInMulRecipWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInMulRecipWdFMAFusedAccDecay_single
+
+apply64NEONInMulRecipWdFMAFusedAccDecay_tail:
+	CBZ R3, apply64NEONInMulRecipWdFMAFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInMulRecipWdFMAFusedAccDecay_tail
+
+apply64NEONInMulRecipWdFMAFusedAccDecay_done:
+	RET
+
+// func apply64NEONOutMulRecipWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulRecipWdFMADecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutMulRecipWdFMADecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulRecipWdFMADecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulRecipWdFMADecay_block
+
+apply64NEONOutMulRecipWdFMADecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulRecipWdFMADecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulRecipWdFMADecay_single
+
+apply64NEONOutMulRecipWdFMADecay_tail:
+	CBZ R3, apply64NEONOutMulRecipWdFMADecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulRecipWdFMADecay_tail
+
+apply64NEONOutMulRecipWdFMADecay_done:
+	RET
+
+// func apply64NEONOutMulRecipWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutMulRecipWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+	FMOVD $(1.0), F21
+	VDUP V21.D[0], V21.D2
+
+apply64NEONOutMulRecipWdFMAFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutMulRecipWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e69fea9 // fdiv v9.2d, v21.2d, v9.2d
+	WORD $0x6e69df29 // fmul v9.2d, v25.2d, v9.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e6afeaa // fdiv v10.2d, v21.2d, v10.2d
+	WORD $0x6e6adf4a // fmul v10.2d, v26.2d, v10.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e6bfeab // fdiv v11.2d, v21.2d, v11.2d
+	WORD $0x6e6bdf6b // fmul v11.2d, v27.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutMulRecipWdFMAFusedAccDecay_block
+
+apply64NEONOutMulRecipWdFMAFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutMulRecipWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e68fea8 // fdiv v8.2d, v21.2d, v8.2d
+	WORD $0x6e68df08 // fmul v8.2d, v24.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutMulRecipWdFMAFusedAccDecay_single
+
+apply64NEONOutMulRecipWdFMAFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutMulRecipWdFMAFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FMULD F0, F16, F24
+	FDIVD F8, F21, F8
+	FMULD F8, F24, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutMulRecipWdFMAFusedAccDecay_tail
+
+apply64NEONOutMulRecipWdFMAFusedAccDecay_done:
+	RET
+
+// func apply64NEONInQuotMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInQuotMulWdFMA(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONInQuotMulWdFMA_block:
+	CMP $8, R3
+	BLT apply64NEONInQuotMulWdFMA_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInQuotMulWdFMA_block
+
+apply64NEONInQuotMulWdFMA_single:
+	CMP $2, R3
+	BLT apply64NEONInQuotMulWdFMA_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInQuotMulWdFMA_single
+
+apply64NEONInQuotMulWdFMA_tail:
+	CBZ R3, apply64NEONInQuotMulWdFMA_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInQuotMulWdFMA_tail
+
+apply64NEONInQuotMulWdFMA_done:
+	RET
+
+// func apply64NEONInQuotMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInQuotMulWdFMAFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONInQuotMulWdFMAFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONInQuotMulWdFMAFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInQuotMulWdFMAFusedAcc_block
+
+apply64NEONInQuotMulWdFMAFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONInQuotMulWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInQuotMulWdFMAFusedAcc_single
+
+apply64NEONInQuotMulWdFMAFusedAcc_tail:
+	CBZ R3, apply64NEONInQuotMulWdFMAFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInQuotMulWdFMAFusedAcc_tail
+
+apply64NEONInQuotMulWdFMAFusedAcc_done:
+	RET
+
+// func apply64NEONOutQuotMulWdFMA(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutQuotMulWdFMA(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONOutQuotMulWdFMA_block:
+	CMP $8, R3
+	BLT apply64NEONOutQuotMulWdFMA_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutQuotMulWdFMA_block
+
+apply64NEONOutQuotMulWdFMA_single:
+	CMP $2, R3
+	BLT apply64NEONOutQuotMulWdFMA_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutQuotMulWdFMA_single
+
+apply64NEONOutQuotMulWdFMA_tail:
+	CBZ R3, apply64NEONOutQuotMulWdFMA_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F0, F0, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutQuotMulWdFMA_tail
+
+apply64NEONOutQuotMulWdFMA_done:
+	RET
+
+// func apply64NEONOutQuotMulWdFMAFusedAcc(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutQuotMulWdFMAFusedAcc(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+
+apply64NEONOutQuotMulWdFMAFusedAcc_block:
+	CMP $8, R3
+	BLT apply64NEONOutQuotMulWdFMAFusedAcc_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VFMLA V1.D2, V1.D2, V5.D2
+	VFMLA V2.D2, V2.D2, V6.D2
+	VFMLA V3.D2, V3.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutQuotMulWdFMAFusedAcc_block
+
+apply64NEONOutQuotMulWdFMAFusedAcc_single:
+	CMP $2, R3
+	BLT apply64NEONOutQuotMulWdFMAFusedAcc_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	VFMLA V0.D2, V0.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutQuotMulWdFMAFusedAcc_single
+
+apply64NEONOutQuotMulWdFMAFusedAcc_tail:
+	CBZ R3, apply64NEONOutQuotMulWdFMAFusedAcc_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMADDD F0, F4, F0, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutQuotMulWdFMAFusedAcc_tail
+
+apply64NEONOutQuotMulWdFMAFusedAcc_done:
+	RET
+
+// func apply64NEONInQuotMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInQuotMulWdFMADecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONInQuotMulWdFMADecay_block:
+	CMP $8, R3
+	BLT apply64NEONInQuotMulWdFMADecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInQuotMulWdFMADecay_block
+
+apply64NEONInQuotMulWdFMADecay_single:
+	CMP $2, R3
+	BLT apply64NEONInQuotMulWdFMADecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInQuotMulWdFMADecay_single
+
+apply64NEONInQuotMulWdFMADecay_tail:
+	CBZ R3, apply64NEONInQuotMulWdFMADecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInQuotMulWdFMADecay_tail
+
+apply64NEONInQuotMulWdFMADecay_done:
+	RET
+
+// func apply64NEONInQuotMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONInQuotMulWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONInQuotMulWdFMAFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONInQuotMulWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x4e71d4a9 // fadd v9.2d, v5.2d, v17.2d
+	WORD $0x6ee1f929 // fsqrt v9.2d, v9.2d
+	WORD $0x4e71d4ca // fadd v10.2d, v6.2d, v17.2d
+	WORD $0x6ee1f94a // fsqrt v10.2d, v10.2d
+	WORD $0x4e71d4eb // fadd v11.2d, v7.2d, v17.2d
+	WORD $0x6ee1f96b // fsqrt v11.2d, v11.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONInQuotMulWdFMAFusedAccDecay_block
+
+apply64NEONInQuotMulWdFMAFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONInQuotMulWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x4e71d488 // fadd v8.2d, v4.2d, v17.2d
+	WORD $0x6ee1f908 // fsqrt v8.2d, v8.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONInQuotMulWdFMAFusedAccDecay_single
+
+apply64NEONInQuotMulWdFMAFusedAccDecay_tail:
+	CBZ R3, apply64NEONInQuotMulWdFMAFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FADDD F17, F4, F8
+	FSQRTD F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONInQuotMulWdFMAFusedAccDecay_tail
+
+apply64NEONInQuotMulWdFMAFusedAccDecay_done:
+	RET
+
+// func apply64NEONOutQuotMulWdFMADecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutQuotMulWdFMADecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONOutQuotMulWdFMADecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutQuotMulWdFMADecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61dc39 // fmul v25.2d, v1.2d, v1.2d
+	WORD $0x6e79de99 // fmul v25.2d, v20.2d, v25.2d
+	WORD $0x4e79d4a5 // fadd v5.2d, v5.2d, v25.2d
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62dc5a // fmul v26.2d, v2.2d, v2.2d
+	WORD $0x6e7ade9a // fmul v26.2d, v20.2d, v26.2d
+	WORD $0x4e7ad4c6 // fadd v6.2d, v6.2d, v26.2d
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63dc7b // fmul v27.2d, v3.2d, v3.2d
+	WORD $0x6e7bde9b // fmul v27.2d, v20.2d, v27.2d
+	WORD $0x4e7bd4e7 // fadd v7.2d, v7.2d, v27.2d
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutQuotMulWdFMADecay_block
+
+apply64NEONOutQuotMulWdFMADecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutQuotMulWdFMADecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60dc18 // fmul v24.2d, v0.2d, v0.2d
+	WORD $0x6e78de98 // fmul v24.2d, v20.2d, v24.2d
+	WORD $0x4e78d484 // fadd v4.2d, v4.2d, v24.2d
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutQuotMulWdFMADecay_single
+
+apply64NEONOutQuotMulWdFMADecay_tail:
+	CBZ R3, apply64NEONOutQuotMulWdFMADecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F0, F24
+	FMULD F24, F20, F24
+	FADDD F24, F4, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutQuotMulWdFMADecay_tail
+
+apply64NEONOutQuotMulWdFMADecay_done:
+	RET
+
+// func apply64NEONOutQuotMulWdFMAFusedAccDecay(x, s, g []float64, lr, eps, wd, decay, gain float64)
+TEXT ·apply64NEONOutQuotMulWdFMAFusedAccDecay(SB), NOSPLIT, $0-112
+	MOVD x_base+0(FP), R0
+	MOVD s_base+24(FP), R1
+	MOVD g_base+48(FP), R2
+	MOVD x_len+8(FP), R3
+	FMOVD lr+72(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD eps+80(FP), F17
+	VDUP V17.D[0], V17.D2
+	FMOVD wd+88(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD decay+96(FP), F19
+	VDUP V19.D[0], V19.D2
+	FMOVD gain+104(FP), F20
+	VDUP V20.D[0], V20.D2
+
+apply64NEONOutQuotMulWdFMAFusedAccDecay_block:
+	CMP $8, R3
+	BLT apply64NEONOutQuotMulWdFMAFusedAccDecay_single
+	VLD1 (R2), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VFMLA V13.D2, V18.D2, V1.D2
+	VFMLA V14.D2, V18.D2, V2.D2
+	VFMLA V15.D2, V18.D2, V3.D2
+	VLD1 (R1), [V4.D2, V5.D2, V6.D2, V7.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	WORD $0x6e65de65 // fmul v5.2d, v19.2d, v5.2d
+	WORD $0x6e61de99 // fmul v25.2d, v20.2d, v1.2d
+	VFMLA V1.D2, V25.D2, V5.D2
+	WORD $0x6e66de66 // fmul v6.2d, v19.2d, v6.2d
+	WORD $0x6e62de9a // fmul v26.2d, v20.2d, v2.2d
+	VFMLA V2.D2, V26.D2, V6.D2
+	WORD $0x6e67de67 // fmul v7.2d, v19.2d, v7.2d
+	WORD $0x6e63de9b // fmul v27.2d, v20.2d, v3.2d
+	VFMLA V3.D2, V27.D2, V7.D2
+	VST1 [V4.D2, V5.D2, V6.D2, V7.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6ee1f8a9 // fsqrt v9.2d, v5.2d
+	WORD $0x4e71d529 // fadd v9.2d, v9.2d, v17.2d
+	WORD $0x6ee1f8ca // fsqrt v10.2d, v6.2d
+	WORD $0x4e71d54a // fadd v10.2d, v10.2d, v17.2d
+	WORD $0x6ee1f8eb // fsqrt v11.2d, v7.2d
+	WORD $0x4e71d56b // fadd v11.2d, v11.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x6e69fc29 // fdiv v9.2d, v1.2d, v9.2d
+	WORD $0x6e69de09 // fmul v9.2d, v16.2d, v9.2d
+	WORD $0x6e6afc4a // fdiv v10.2d, v2.2d, v10.2d
+	WORD $0x6e6ade0a // fmul v10.2d, v16.2d, v10.2d
+	WORD $0x6e6bfc6b // fdiv v11.2d, v3.2d, v11.2d
+	WORD $0x6e6bde0b // fmul v11.2d, v16.2d, v11.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	WORD $0x4ee9d5ad // fsub v13.2d, v13.2d, v9.2d
+	WORD $0x4eead5ce // fsub v14.2d, v14.2d, v10.2d
+	WORD $0x4eebd5ef // fsub v15.2d, v15.2d, v11.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	ADD $64, R2, R2
+	SUB $8, R3, R3
+	B apply64NEONOutQuotMulWdFMAFusedAccDecay_block
+
+apply64NEONOutQuotMulWdFMAFusedAccDecay_single:
+	CMP $2, R3
+	BLT apply64NEONOutQuotMulWdFMAFusedAccDecay_tail
+	VLD1 (R2), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	VLD1 (R1), [V4.D2]
+	WORD $0x6e64de64 // fmul v4.2d, v19.2d, v4.2d
+	WORD $0x6e60de98 // fmul v24.2d, v20.2d, v0.2d
+	VFMLA V0.D2, V24.D2, V4.D2
+	VST1 [V4.D2], (R1)
+	WORD $0x6ee1f888 // fsqrt v8.2d, v4.2d
+	WORD $0x4e71d508 // fadd v8.2d, v8.2d, v17.2d
+	WORD $0x6e68fc08 // fdiv v8.2d, v0.2d, v8.2d
+	WORD $0x6e68de08 // fmul v8.2d, v16.2d, v8.2d
+	WORD $0x4ee8d58c // fsub v12.2d, v12.2d, v8.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	ADD $16, R2, R2
+	SUB $2, R3, R3
+	B apply64NEONOutQuotMulWdFMAFusedAccDecay_single
+
+apply64NEONOutQuotMulWdFMAFusedAccDecay_tail:
+	CBZ R3, apply64NEONOutQuotMulWdFMAFusedAccDecay_done
+	FMOVD (R2), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMOVD (R1), F4
+	FMULD F4, F19, F4
+	FMULD F0, F20, F24
+	FMADDD F0, F4, F24, F4
+	FMOVD F4, (R1)
+	FSQRTD F4, F8
+	FADDD F17, F8, F8
+	FDIVD F8, F0, F8
+	FMULD F8, F16, F8
+	FSUBD F8, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R3, R3
+	B apply64NEONOutQuotMulWdFMAFusedAccDecay_tail
+
+apply64NEONOutQuotMulWdFMAFusedAccDecay_done:
+	RET
+
 // func Traffic64NEON(x, s, g []float64)
 TEXT ·Traffic64NEON(SB), NOSPLIT, $0-72
 	MOVD x_base+0(FP), R0
@@ -24887,6 +36189,132 @@ rowStep64NEONRecip_tail:
 	B rowStep64NEONRecip_tail
 
 rowStep64NEONRecip_done:
+	RET
+
+// func rowStep64NEONMulRecip(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONMulRecip(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD lr+48(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+rowStep64NEONMulRecip_block:
+	CMP $8, R3
+	BLT rowStep64NEONMulRecip_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e76df18 // fmul v24.2d, v24.2d, v22.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e76df39 // fmul v25.2d, v25.2d, v22.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e76df5a // fmul v26.2d, v26.2d, v22.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e76df7b // fmul v27.2d, v27.2d, v22.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B rowStep64NEONMulRecip_block
+
+rowStep64NEONMulRecip_single:
+	CMP $2, R3
+	BLT rowStep64NEONMulRecip_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e76df18 // fmul v24.2d, v24.2d, v22.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B rowStep64NEONMulRecip_single
+
+rowStep64NEONMulRecip_tail:
+	CBZ R3, rowStep64NEONMulRecip_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FMULD F0, F16, F24
+	FMULD F22, F24, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B rowStep64NEONMulRecip_tail
+
+rowStep64NEONMulRecip_done:
+	RET
+
+// func rowStep64NEONQuotMul(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONQuotMul(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD lr+48(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+rowStep64NEONQuotMul_block:
+	CMP $8, R3
+	BLT rowStep64NEONQuotMul_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e76fc18 // fdiv v24.2d, v0.2d, v22.2d
+	WORD $0x6e78de18 // fmul v24.2d, v16.2d, v24.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	WORD $0x6e76fc39 // fdiv v25.2d, v1.2d, v22.2d
+	WORD $0x6e79de19 // fmul v25.2d, v16.2d, v25.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	WORD $0x6e76fc5a // fdiv v26.2d, v2.2d, v22.2d
+	WORD $0x6e7ade1a // fmul v26.2d, v16.2d, v26.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	WORD $0x6e76fc7b // fdiv v27.2d, v3.2d, v22.2d
+	WORD $0x6e7bde1b // fmul v27.2d, v16.2d, v27.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B rowStep64NEONQuotMul_block
+
+rowStep64NEONQuotMul_single:
+	CMP $2, R3
+	BLT rowStep64NEONQuotMul_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e76fc18 // fdiv v24.2d, v0.2d, v22.2d
+	WORD $0x6e78de18 // fmul v24.2d, v16.2d, v24.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B rowStep64NEONQuotMul_single
+
+rowStep64NEONQuotMul_tail:
+	CBZ R3, rowStep64NEONQuotMul_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FDIVD F22, F0, F24
+	FMULD F24, F16, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B rowStep64NEONQuotMul_tail
+
+rowStep64NEONQuotMul_done:
 	RET
 
 // func sumSquares64NEONWdAdd(x, g []float64, wd float64) float64
@@ -25358,6 +36786,160 @@ rowStep64NEONRecipWdAdd_tail:
 rowStep64NEONRecipWdAdd_done:
 	RET
 
+// func rowStep64NEONMulRecipWdAdd(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONMulRecipWdAdd(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD lr+48(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD wd+64(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+rowStep64NEONMulRecipWdAdd_block:
+	CMP $8, R3
+	BLT rowStep64NEONMulRecipWdAdd_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e76df18 // fmul v24.2d, v24.2d, v22.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e76df39 // fmul v25.2d, v25.2d, v22.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e76df5a // fmul v26.2d, v26.2d, v22.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e76df7b // fmul v27.2d, v27.2d, v22.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B rowStep64NEONMulRecipWdAdd_block
+
+rowStep64NEONMulRecipWdAdd_single:
+	CMP $2, R3
+	BLT rowStep64NEONMulRecipWdAdd_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e76df18 // fmul v24.2d, v24.2d, v22.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B rowStep64NEONMulRecipWdAdd_single
+
+rowStep64NEONMulRecipWdAdd_tail:
+	CBZ R3, rowStep64NEONMulRecipWdAdd_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FMULD F0, F16, F24
+	FMULD F22, F24, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B rowStep64NEONMulRecipWdAdd_tail
+
+rowStep64NEONMulRecipWdAdd_done:
+	RET
+
+// func rowStep64NEONQuotMulWdAdd(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONQuotMulWdAdd(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD lr+48(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD wd+64(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+rowStep64NEONQuotMulWdAdd_block:
+	CMP $8, R3
+	BLT rowStep64NEONQuotMulWdAdd_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e76fc18 // fdiv v24.2d, v0.2d, v22.2d
+	WORD $0x6e78de18 // fmul v24.2d, v16.2d, v24.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	WORD $0x6e6dde59 // fmul v25.2d, v18.2d, v13.2d
+	WORD $0x4e79d421 // fadd v1.2d, v1.2d, v25.2d
+	WORD $0x6e76fc39 // fdiv v25.2d, v1.2d, v22.2d
+	WORD $0x6e79de19 // fmul v25.2d, v16.2d, v25.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	WORD $0x6e6ede5a // fmul v26.2d, v18.2d, v14.2d
+	WORD $0x4e7ad442 // fadd v2.2d, v2.2d, v26.2d
+	WORD $0x6e76fc5a // fdiv v26.2d, v2.2d, v22.2d
+	WORD $0x6e7ade1a // fmul v26.2d, v16.2d, v26.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	WORD $0x6e6fde5b // fmul v27.2d, v18.2d, v15.2d
+	WORD $0x4e7bd463 // fadd v3.2d, v3.2d, v27.2d
+	WORD $0x6e76fc7b // fdiv v27.2d, v3.2d, v22.2d
+	WORD $0x6e7bde1b // fmul v27.2d, v16.2d, v27.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B rowStep64NEONQuotMulWdAdd_block
+
+rowStep64NEONQuotMulWdAdd_single:
+	CMP $2, R3
+	BLT rowStep64NEONQuotMulWdAdd_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	WORD $0x6e6cde58 // fmul v24.2d, v18.2d, v12.2d
+	WORD $0x4e78d400 // fadd v0.2d, v0.2d, v24.2d
+	WORD $0x6e76fc18 // fdiv v24.2d, v0.2d, v22.2d
+	WORD $0x6e78de18 // fmul v24.2d, v16.2d, v24.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B rowStep64NEONQuotMulWdAdd_single
+
+rowStep64NEONQuotMulWdAdd_tail:
+	CBZ R3, rowStep64NEONQuotMulWdAdd_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FMULD F12, F18, F24
+	FADDD F24, F0, F0
+	FDIVD F22, F0, F24
+	FMULD F24, F16, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B rowStep64NEONQuotMulWdAdd_tail
+
+rowStep64NEONQuotMulWdAdd_done:
+	RET
+
 // func sumSquares64NEONWdFMA(x, g []float64, wd float64) float64
 TEXT ·sumSquares64NEONWdFMA(SB), NOSPLIT, $0-64
 	MOVD x_base+0(FP), R0
@@ -25785,6 +37367,148 @@ rowStep64NEONRecipWdFMA_tail:
 	B rowStep64NEONRecipWdFMA_tail
 
 rowStep64NEONRecipWdFMA_done:
+	RET
+
+// func rowStep64NEONMulRecipWdFMA(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONMulRecipWdFMA(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD lr+48(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD wd+64(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+rowStep64NEONMulRecipWdFMA_block:
+	CMP $8, R3
+	BLT rowStep64NEONMulRecipWdFMA_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e76df18 // fmul v24.2d, v24.2d, v22.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VFMLA V13.D2, V18.D2, V1.D2
+	WORD $0x6e61de19 // fmul v25.2d, v16.2d, v1.2d
+	WORD $0x6e76df39 // fmul v25.2d, v25.2d, v22.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	VFMLA V14.D2, V18.D2, V2.D2
+	WORD $0x6e62de1a // fmul v26.2d, v16.2d, v2.2d
+	WORD $0x6e76df5a // fmul v26.2d, v26.2d, v22.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	VFMLA V15.D2, V18.D2, V3.D2
+	WORD $0x6e63de1b // fmul v27.2d, v16.2d, v3.2d
+	WORD $0x6e76df7b // fmul v27.2d, v27.2d, v22.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B rowStep64NEONMulRecipWdFMA_block
+
+rowStep64NEONMulRecipWdFMA_single:
+	CMP $2, R3
+	BLT rowStep64NEONMulRecipWdFMA_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e60de18 // fmul v24.2d, v16.2d, v0.2d
+	WORD $0x6e76df18 // fmul v24.2d, v24.2d, v22.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B rowStep64NEONMulRecipWdFMA_single
+
+rowStep64NEONMulRecipWdFMA_tail:
+	CBZ R3, rowStep64NEONMulRecipWdFMA_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FMULD F0, F16, F24
+	FMULD F22, F24, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B rowStep64NEONMulRecipWdFMA_tail
+
+rowStep64NEONMulRecipWdFMA_done:
+	RET
+
+// func rowStep64NEONQuotMulWdFMA(x, g []float64, lr, k, wd float64)
+TEXT ·rowStep64NEONQuotMulWdFMA(SB), NOSPLIT, $0-72
+	MOVD x_base+0(FP), R0
+	MOVD g_base+24(FP), R1
+	MOVD x_len+8(FP), R3
+	FMOVD lr+48(FP), F16
+	VDUP V16.D[0], V16.D2
+	FMOVD wd+64(FP), F18
+	VDUP V18.D[0], V18.D2
+	FMOVD k+56(FP), F22
+	VDUP V22.D[0], V22.D2
+
+rowStep64NEONQuotMulWdFMA_block:
+	CMP $8, R3
+	BLT rowStep64NEONQuotMulWdFMA_single
+	VLD1 (R1), [V0.D2, V1.D2, V2.D2, V3.D2]
+	VLD1 (R0), [V12.D2, V13.D2, V14.D2, V15.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e76fc18 // fdiv v24.2d, v0.2d, v22.2d
+	WORD $0x6e78de18 // fmul v24.2d, v16.2d, v24.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VFMLA V13.D2, V18.D2, V1.D2
+	WORD $0x6e76fc39 // fdiv v25.2d, v1.2d, v22.2d
+	WORD $0x6e79de19 // fmul v25.2d, v16.2d, v25.2d
+	WORD $0x4ef9d5ad // fsub v13.2d, v13.2d, v25.2d
+	VFMLA V14.D2, V18.D2, V2.D2
+	WORD $0x6e76fc5a // fdiv v26.2d, v2.2d, v22.2d
+	WORD $0x6e7ade1a // fmul v26.2d, v16.2d, v26.2d
+	WORD $0x4efad5ce // fsub v14.2d, v14.2d, v26.2d
+	VFMLA V15.D2, V18.D2, V3.D2
+	WORD $0x6e76fc7b // fdiv v27.2d, v3.2d, v22.2d
+	WORD $0x6e7bde1b // fmul v27.2d, v16.2d, v27.2d
+	WORD $0x4efbd5ef // fsub v15.2d, v15.2d, v27.2d
+	VST1 [V12.D2, V13.D2, V14.D2, V15.D2], (R0)
+	ADD $64, R0, R0
+	ADD $64, R1, R1
+	SUB $8, R3, R3
+	B rowStep64NEONQuotMulWdFMA_block
+
+rowStep64NEONQuotMulWdFMA_single:
+	CMP $2, R3
+	BLT rowStep64NEONQuotMulWdFMA_tail
+	VLD1 (R1), [V0.D2]
+	VLD1 (R0), [V12.D2]
+	VFMLA V12.D2, V18.D2, V0.D2
+	WORD $0x6e76fc18 // fdiv v24.2d, v0.2d, v22.2d
+	WORD $0x6e78de18 // fmul v24.2d, v16.2d, v24.2d
+	WORD $0x4ef8d58c // fsub v12.2d, v12.2d, v24.2d
+	VST1 [V12.D2], (R0)
+	ADD $16, R0, R0
+	ADD $16, R1, R1
+	SUB $2, R3, R3
+	B rowStep64NEONQuotMulWdFMA_single
+
+rowStep64NEONQuotMulWdFMA_tail:
+	CBZ R3, rowStep64NEONQuotMulWdFMA_done
+	FMOVD (R1), F0
+	FMOVD (R0), F12
+	FMADDD F12, F0, F18, F0
+	FDIVD F22, F0, F24
+	FMULD F24, F16, F24
+	FSUBD F24, F12, F12
+	FMOVD F12, (R0)
+	ADD $8, R0, R0
+	ADD $8, R1, R1
+	SUB $1, R3, R3
+	B rowStep64NEONQuotMulWdFMA_tail
+
+rowStep64NEONQuotMulWdFMA_done:
 	RET
 
 // func Prefetch(p, n uintptr)

@@ -41,70 +41,118 @@ var tableApply32AVX2 = [ref.NumIDs]func(x, s, g []float32, lr, eps, wd, decay, g
 	45:  apply32AVX2OutRecipDecayGuard,
 	46:  apply32AVX2OutRecipFusedAccDecay,
 	47:  apply32AVX2OutRecipFusedAccDecayGuard,
-	48:  apply32AVX2InDivMulWdAdd,
-	50:  apply32AVX2InDivMulWdAddFusedAcc,
-	52:  apply32AVX2OutDivMulWdAdd,
-	54:  apply32AVX2OutDivMulWdAddFusedAcc,
-	56:  apply32AVX2InDivMulWdAddDecay,
-	58:  apply32AVX2InDivMulWdAddFusedAccDecay,
-	60:  apply32AVX2OutDivMulWdAddDecay,
-	62:  apply32AVX2OutDivMulWdAddFusedAccDecay,
-	64:  apply32AVX2InMulDivWdAdd,
-	66:  apply32AVX2InMulDivWdAddFusedAcc,
-	68:  apply32AVX2OutMulDivWdAdd,
-	70:  apply32AVX2OutMulDivWdAddFusedAcc,
-	72:  apply32AVX2InMulDivWdAddDecay,
-	74:  apply32AVX2InMulDivWdAddFusedAccDecay,
-	76:  apply32AVX2OutMulDivWdAddDecay,
-	78:  apply32AVX2OutMulDivWdAddFusedAccDecay,
-	80:  apply32AVX2InRecipWdAdd,
-	81:  apply32AVX2InRecipWdAddGuard,
-	82:  apply32AVX2InRecipWdAddFusedAcc,
-	83:  apply32AVX2InRecipWdAddFusedAccGuard,
-	84:  apply32AVX2OutRecipWdAdd,
-	85:  apply32AVX2OutRecipWdAddGuard,
-	86:  apply32AVX2OutRecipWdAddFusedAcc,
-	87:  apply32AVX2OutRecipWdAddFusedAccGuard,
-	88:  apply32AVX2InRecipWdAddDecay,
-	89:  apply32AVX2InRecipWdAddDecayGuard,
-	90:  apply32AVX2InRecipWdAddFusedAccDecay,
-	91:  apply32AVX2InRecipWdAddFusedAccDecayGuard,
-	92:  apply32AVX2OutRecipWdAddDecay,
-	93:  apply32AVX2OutRecipWdAddDecayGuard,
-	94:  apply32AVX2OutRecipWdAddFusedAccDecay,
-	95:  apply32AVX2OutRecipWdAddFusedAccDecayGuard,
-	96:  apply32AVX2InDivMulWdFMA,
-	98:  apply32AVX2InDivMulWdFMAFusedAcc,
-	100: apply32AVX2OutDivMulWdFMA,
-	102: apply32AVX2OutDivMulWdFMAFusedAcc,
-	104: apply32AVX2InDivMulWdFMADecay,
-	106: apply32AVX2InDivMulWdFMAFusedAccDecay,
-	108: apply32AVX2OutDivMulWdFMADecay,
-	110: apply32AVX2OutDivMulWdFMAFusedAccDecay,
-	112: apply32AVX2InMulDivWdFMA,
-	114: apply32AVX2InMulDivWdFMAFusedAcc,
-	116: apply32AVX2OutMulDivWdFMA,
-	118: apply32AVX2OutMulDivWdFMAFusedAcc,
-	120: apply32AVX2InMulDivWdFMADecay,
-	122: apply32AVX2InMulDivWdFMAFusedAccDecay,
-	124: apply32AVX2OutMulDivWdFMADecay,
-	126: apply32AVX2OutMulDivWdFMAFusedAccDecay,
-	128: apply32AVX2InRecipWdFMA,
-	129: apply32AVX2InRecipWdFMAGuard,
-	130: apply32AVX2InRecipWdFMAFusedAcc,
-	131: apply32AVX2InRecipWdFMAFusedAccGuard,
-	132: apply32AVX2OutRecipWdFMA,
-	133: apply32AVX2OutRecipWdFMAGuard,
-	134: apply32AVX2OutRecipWdFMAFusedAcc,
-	135: apply32AVX2OutRecipWdFMAFusedAccGuard,
-	136: apply32AVX2InRecipWdFMADecay,
-	137: apply32AVX2InRecipWdFMADecayGuard,
-	138: apply32AVX2InRecipWdFMAFusedAccDecay,
-	139: apply32AVX2InRecipWdFMAFusedAccDecayGuard,
-	140: apply32AVX2OutRecipWdFMADecay,
-	141: apply32AVX2OutRecipWdFMADecayGuard,
-	142: apply32AVX2OutRecipWdFMAFusedAccDecay,
-	143: apply32AVX2OutRecipWdFMAFusedAccDecayGuard,
+	48:  apply32AVX2InMulRecip,
+	50:  apply32AVX2InMulRecipFusedAcc,
+	52:  apply32AVX2OutMulRecip,
+	54:  apply32AVX2OutMulRecipFusedAcc,
+	56:  apply32AVX2InMulRecipDecay,
+	58:  apply32AVX2InMulRecipFusedAccDecay,
+	60:  apply32AVX2OutMulRecipDecay,
+	62:  apply32AVX2OutMulRecipFusedAccDecay,
+	64:  apply32AVX2InQuotMul,
+	66:  apply32AVX2InQuotMulFusedAcc,
+	68:  apply32AVX2OutQuotMul,
+	70:  apply32AVX2OutQuotMulFusedAcc,
+	72:  apply32AVX2InQuotMulDecay,
+	74:  apply32AVX2InQuotMulFusedAccDecay,
+	76:  apply32AVX2OutQuotMulDecay,
+	78:  apply32AVX2OutQuotMulFusedAccDecay,
+	80:  apply32AVX2InDivMulWdAdd,
+	82:  apply32AVX2InDivMulWdAddFusedAcc,
+	84:  apply32AVX2OutDivMulWdAdd,
+	86:  apply32AVX2OutDivMulWdAddFusedAcc,
+	88:  apply32AVX2InDivMulWdAddDecay,
+	90:  apply32AVX2InDivMulWdAddFusedAccDecay,
+	92:  apply32AVX2OutDivMulWdAddDecay,
+	94:  apply32AVX2OutDivMulWdAddFusedAccDecay,
+	96:  apply32AVX2InMulDivWdAdd,
+	98:  apply32AVX2InMulDivWdAddFusedAcc,
+	100: apply32AVX2OutMulDivWdAdd,
+	102: apply32AVX2OutMulDivWdAddFusedAcc,
+	104: apply32AVX2InMulDivWdAddDecay,
+	106: apply32AVX2InMulDivWdAddFusedAccDecay,
+	108: apply32AVX2OutMulDivWdAddDecay,
+	110: apply32AVX2OutMulDivWdAddFusedAccDecay,
+	112: apply32AVX2InRecipWdAdd,
+	113: apply32AVX2InRecipWdAddGuard,
+	114: apply32AVX2InRecipWdAddFusedAcc,
+	115: apply32AVX2InRecipWdAddFusedAccGuard,
+	116: apply32AVX2OutRecipWdAdd,
+	117: apply32AVX2OutRecipWdAddGuard,
+	118: apply32AVX2OutRecipWdAddFusedAcc,
+	119: apply32AVX2OutRecipWdAddFusedAccGuard,
+	120: apply32AVX2InRecipWdAddDecay,
+	121: apply32AVX2InRecipWdAddDecayGuard,
+	122: apply32AVX2InRecipWdAddFusedAccDecay,
+	123: apply32AVX2InRecipWdAddFusedAccDecayGuard,
+	124: apply32AVX2OutRecipWdAddDecay,
+	125: apply32AVX2OutRecipWdAddDecayGuard,
+	126: apply32AVX2OutRecipWdAddFusedAccDecay,
+	127: apply32AVX2OutRecipWdAddFusedAccDecayGuard,
+	128: apply32AVX2InMulRecipWdAdd,
+	130: apply32AVX2InMulRecipWdAddFusedAcc,
+	132: apply32AVX2OutMulRecipWdAdd,
+	134: apply32AVX2OutMulRecipWdAddFusedAcc,
+	136: apply32AVX2InMulRecipWdAddDecay,
+	138: apply32AVX2InMulRecipWdAddFusedAccDecay,
+	140: apply32AVX2OutMulRecipWdAddDecay,
+	142: apply32AVX2OutMulRecipWdAddFusedAccDecay,
+	144: apply32AVX2InQuotMulWdAdd,
+	146: apply32AVX2InQuotMulWdAddFusedAcc,
+	148: apply32AVX2OutQuotMulWdAdd,
+	150: apply32AVX2OutQuotMulWdAddFusedAcc,
+	152: apply32AVX2InQuotMulWdAddDecay,
+	154: apply32AVX2InQuotMulWdAddFusedAccDecay,
+	156: apply32AVX2OutQuotMulWdAddDecay,
+	158: apply32AVX2OutQuotMulWdAddFusedAccDecay,
+	160: apply32AVX2InDivMulWdFMA,
+	162: apply32AVX2InDivMulWdFMAFusedAcc,
+	164: apply32AVX2OutDivMulWdFMA,
+	166: apply32AVX2OutDivMulWdFMAFusedAcc,
+	168: apply32AVX2InDivMulWdFMADecay,
+	170: apply32AVX2InDivMulWdFMAFusedAccDecay,
+	172: apply32AVX2OutDivMulWdFMADecay,
+	174: apply32AVX2OutDivMulWdFMAFusedAccDecay,
+	176: apply32AVX2InMulDivWdFMA,
+	178: apply32AVX2InMulDivWdFMAFusedAcc,
+	180: apply32AVX2OutMulDivWdFMA,
+	182: apply32AVX2OutMulDivWdFMAFusedAcc,
+	184: apply32AVX2InMulDivWdFMADecay,
+	186: apply32AVX2InMulDivWdFMAFusedAccDecay,
+	188: apply32AVX2OutMulDivWdFMADecay,
+	190: apply32AVX2OutMulDivWdFMAFusedAccDecay,
+	192: apply32AVX2InRecipWdFMA,
+	193: apply32AVX2InRecipWdFMAGuard,
+	194: apply32AVX2InRecipWdFMAFusedAcc,
+	195: apply32AVX2InRecipWdFMAFusedAccGuard,
+	196: apply32AVX2OutRecipWdFMA,
+	197: apply32AVX2OutRecipWdFMAGuard,
+	198: apply32AVX2OutRecipWdFMAFusedAcc,
+	199: apply32AVX2OutRecipWdFMAFusedAccGuard,
+	200: apply32AVX2InRecipWdFMADecay,
+	201: apply32AVX2InRecipWdFMADecayGuard,
+	202: apply32AVX2InRecipWdFMAFusedAccDecay,
+	203: apply32AVX2InRecipWdFMAFusedAccDecayGuard,
+	204: apply32AVX2OutRecipWdFMADecay,
+	205: apply32AVX2OutRecipWdFMADecayGuard,
+	206: apply32AVX2OutRecipWdFMAFusedAccDecay,
+	207: apply32AVX2OutRecipWdFMAFusedAccDecayGuard,
+	208: apply32AVX2InMulRecipWdFMA,
+	210: apply32AVX2InMulRecipWdFMAFusedAcc,
+	212: apply32AVX2OutMulRecipWdFMA,
+	214: apply32AVX2OutMulRecipWdFMAFusedAcc,
+	216: apply32AVX2InMulRecipWdFMADecay,
+	218: apply32AVX2InMulRecipWdFMAFusedAccDecay,
+	220: apply32AVX2OutMulRecipWdFMADecay,
+	222: apply32AVX2OutMulRecipWdFMAFusedAccDecay,
+	224: apply32AVX2InQuotMulWdFMA,
+	226: apply32AVX2InQuotMulWdFMAFusedAcc,
+	228: apply32AVX2OutQuotMulWdFMA,
+	230: apply32AVX2OutQuotMulWdFMAFusedAcc,
+	232: apply32AVX2InQuotMulWdFMADecay,
+	234: apply32AVX2InQuotMulWdFMAFusedAccDecay,
+	236: apply32AVX2OutQuotMulWdFMADecay,
+	238: apply32AVX2OutQuotMulWdFMAFusedAccDecay,
 }
 
 // Apply32AVX2 runs the AVX2 kernel for float32 of the form whose ref.Form.ID is id; it panics
@@ -208,196 +256,340 @@ func Apply32AVX2(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
 		apply32AVX2OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		apply32AVX2InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		apply32AVX2InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		apply32AVX2OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		apply32AVX2OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		apply32AVX2InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		apply32AVX2InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		apply32AVX2OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		apply32AVX2OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		apply32AVX2InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		apply32AVX2InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		apply32AVX2OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		apply32AVX2OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		apply32AVX2InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		apply32AVX2InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		apply32AVX2OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		apply32AVX2OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		apply32AVX2InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 81:
-		apply32AVX2InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		apply32AVX2InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 83:
-		apply32AVX2InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		apply32AVX2OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 85:
-		apply32AVX2OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		apply32AVX2OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 87:
-		apply32AVX2OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		apply32AVX2InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 89:
-		apply32AVX2InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		apply32AVX2InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 91:
-		apply32AVX2InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		apply32AVX2OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 93:
-		apply32AVX2OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		apply32AVX2OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 95:
-		apply32AVX2OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		apply32AVX2InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		apply32AVX2InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		apply32AVX2OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		apply32AVX2OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		apply32AVX2InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		apply32AVX2InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		apply32AVX2OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		apply32AVX2OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		apply32AVX2InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 113:
+		apply32AVX2InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		apply32AVX2InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 115:
+		apply32AVX2InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		apply32AVX2OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 117:
+		apply32AVX2OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		apply32AVX2OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 119:
+		apply32AVX2OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		apply32AVX2InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 121:
+		apply32AVX2InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		apply32AVX2InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 123:
+		apply32AVX2InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		apply32AVX2OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 125:
+		apply32AVX2OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		apply32AVX2OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 127:
+		apply32AVX2OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		apply32AVX2InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 129:
-		apply32AVX2InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		apply32AVX2InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 131:
-		apply32AVX2InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		apply32AVX2OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 133:
-		apply32AVX2OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		apply32AVX2OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 135:
-		apply32AVX2OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		apply32AVX2InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 137:
-		apply32AVX2InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		apply32AVX2InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 139:
-		apply32AVX2InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		apply32AVX2OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 141:
-		apply32AVX2OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
+		apply32AVX2OutMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 144:
+		apply32AVX2InQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 146:
+		apply32AVX2InQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 148:
+		apply32AVX2OutQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 150:
+		apply32AVX2OutQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 152:
+		apply32AVX2InQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 154:
+		apply32AVX2InQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 156:
+		apply32AVX2OutQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 158:
+		apply32AVX2OutQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 160:
+		apply32AVX2InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 162:
+		apply32AVX2InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 164:
+		apply32AVX2OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 166:
+		apply32AVX2OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 168:
+		apply32AVX2InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 170:
+		apply32AVX2InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 172:
+		apply32AVX2OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 174:
+		apply32AVX2OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 176:
+		apply32AVX2InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 178:
+		apply32AVX2InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 180:
+		apply32AVX2OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 182:
+		apply32AVX2OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 184:
+		apply32AVX2InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 186:
+		apply32AVX2InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 188:
+		apply32AVX2OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 190:
+		apply32AVX2OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 192:
+		apply32AVX2InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 193:
+		apply32AVX2InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 194:
+		apply32AVX2InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 195:
+		apply32AVX2InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 196:
+		apply32AVX2OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 197:
+		apply32AVX2OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 198:
+		apply32AVX2OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 199:
+		apply32AVX2OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 200:
+		apply32AVX2InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 201:
+		apply32AVX2InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 202:
+		apply32AVX2InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 203:
+		apply32AVX2InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 204:
+		apply32AVX2OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 205:
+		apply32AVX2OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 206:
 		apply32AVX2OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
-	case 143:
+	case 207:
 		apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 208:
+		apply32AVX2InMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 210:
+		apply32AVX2InMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 212:
+		apply32AVX2OutMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 214:
+		apply32AVX2OutMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 216:
+		apply32AVX2InMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 218:
+		apply32AVX2InMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 220:
+		apply32AVX2OutMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 222:
+		apply32AVX2OutMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 224:
+		apply32AVX2InQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 226:
+		apply32AVX2InQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 228:
+		apply32AVX2OutQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 230:
+		apply32AVX2OutQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 232:
+		apply32AVX2InQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 234:
+		apply32AVX2InQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 236:
+		apply32AVX2OutQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 238:
+		apply32AVX2OutQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply32AVX2: no form has this ID")
@@ -449,70 +641,118 @@ var tableApply32AVX2Hybrid = [ref.NumIDs]func(x, s, g []float32, lr, eps, wd, de
 	45:  apply32AVX2OutRecipDecayGuard,
 	46:  apply32AVX2HybridOutRecipFusedAccDecay,
 	47:  apply32AVX2OutRecipFusedAccDecayGuard,
-	48:  apply32AVX2InDivMulWdAdd,
-	50:  apply32AVX2InDivMulWdAddFusedAcc,
-	52:  apply32AVX2OutDivMulWdAdd,
-	54:  apply32AVX2OutDivMulWdAddFusedAcc,
-	56:  apply32AVX2InDivMulWdAddDecay,
-	58:  apply32AVX2InDivMulWdAddFusedAccDecay,
-	60:  apply32AVX2OutDivMulWdAddDecay,
-	62:  apply32AVX2OutDivMulWdAddFusedAccDecay,
-	64:  apply32AVX2InMulDivWdAdd,
-	66:  apply32AVX2InMulDivWdAddFusedAcc,
-	68:  apply32AVX2OutMulDivWdAdd,
-	70:  apply32AVX2OutMulDivWdAddFusedAcc,
-	72:  apply32AVX2InMulDivWdAddDecay,
-	74:  apply32AVX2InMulDivWdAddFusedAccDecay,
-	76:  apply32AVX2OutMulDivWdAddDecay,
-	78:  apply32AVX2OutMulDivWdAddFusedAccDecay,
-	80:  apply32AVX2InRecipWdAdd,
-	81:  apply32AVX2InRecipWdAddGuard,
-	82:  apply32AVX2InRecipWdAddFusedAcc,
-	83:  apply32AVX2InRecipWdAddFusedAccGuard,
-	84:  apply32AVX2OutRecipWdAdd,
-	85:  apply32AVX2OutRecipWdAddGuard,
-	86:  apply32AVX2OutRecipWdAddFusedAcc,
-	87:  apply32AVX2OutRecipWdAddFusedAccGuard,
-	88:  apply32AVX2InRecipWdAddDecay,
-	89:  apply32AVX2InRecipWdAddDecayGuard,
-	90:  apply32AVX2InRecipWdAddFusedAccDecay,
-	91:  apply32AVX2InRecipWdAddFusedAccDecayGuard,
-	92:  apply32AVX2OutRecipWdAddDecay,
-	93:  apply32AVX2OutRecipWdAddDecayGuard,
-	94:  apply32AVX2OutRecipWdAddFusedAccDecay,
-	95:  apply32AVX2OutRecipWdAddFusedAccDecayGuard,
-	96:  apply32AVX2InDivMulWdFMA,
-	98:  apply32AVX2InDivMulWdFMAFusedAcc,
-	100: apply32AVX2OutDivMulWdFMA,
-	102: apply32AVX2OutDivMulWdFMAFusedAcc,
-	104: apply32AVX2InDivMulWdFMADecay,
-	106: apply32AVX2InDivMulWdFMAFusedAccDecay,
-	108: apply32AVX2OutDivMulWdFMADecay,
-	110: apply32AVX2OutDivMulWdFMAFusedAccDecay,
-	112: apply32AVX2InMulDivWdFMA,
-	114: apply32AVX2InMulDivWdFMAFusedAcc,
-	116: apply32AVX2OutMulDivWdFMA,
-	118: apply32AVX2OutMulDivWdFMAFusedAcc,
-	120: apply32AVX2InMulDivWdFMADecay,
-	122: apply32AVX2InMulDivWdFMAFusedAccDecay,
-	124: apply32AVX2OutMulDivWdFMADecay,
-	126: apply32AVX2OutMulDivWdFMAFusedAccDecay,
-	128: apply32AVX2InRecipWdFMA,
-	129: apply32AVX2InRecipWdFMAGuard,
-	130: apply32AVX2InRecipWdFMAFusedAcc,
-	131: apply32AVX2InRecipWdFMAFusedAccGuard,
-	132: apply32AVX2OutRecipWdFMA,
-	133: apply32AVX2OutRecipWdFMAGuard,
-	134: apply32AVX2OutRecipWdFMAFusedAcc,
-	135: apply32AVX2OutRecipWdFMAFusedAccGuard,
-	136: apply32AVX2InRecipWdFMADecay,
-	137: apply32AVX2InRecipWdFMADecayGuard,
-	138: apply32AVX2InRecipWdFMAFusedAccDecay,
-	139: apply32AVX2InRecipWdFMAFusedAccDecayGuard,
-	140: apply32AVX2OutRecipWdFMADecay,
-	141: apply32AVX2OutRecipWdFMADecayGuard,
-	142: apply32AVX2OutRecipWdFMAFusedAccDecay,
-	143: apply32AVX2OutRecipWdFMAFusedAccDecayGuard,
+	48:  apply32AVX2HybridInMulRecip,
+	50:  apply32AVX2HybridInMulRecipFusedAcc,
+	52:  apply32AVX2HybridOutMulRecip,
+	54:  apply32AVX2HybridOutMulRecipFusedAcc,
+	56:  apply32AVX2HybridInMulRecipDecay,
+	58:  apply32AVX2HybridInMulRecipFusedAccDecay,
+	60:  apply32AVX2HybridOutMulRecipDecay,
+	62:  apply32AVX2HybridOutMulRecipFusedAccDecay,
+	64:  apply32AVX2HybridInQuotMul,
+	66:  apply32AVX2HybridInQuotMulFusedAcc,
+	68:  apply32AVX2HybridOutQuotMul,
+	70:  apply32AVX2HybridOutQuotMulFusedAcc,
+	72:  apply32AVX2HybridInQuotMulDecay,
+	74:  apply32AVX2HybridInQuotMulFusedAccDecay,
+	76:  apply32AVX2HybridOutQuotMulDecay,
+	78:  apply32AVX2HybridOutQuotMulFusedAccDecay,
+	80:  apply32AVX2InDivMulWdAdd,
+	82:  apply32AVX2InDivMulWdAddFusedAcc,
+	84:  apply32AVX2OutDivMulWdAdd,
+	86:  apply32AVX2OutDivMulWdAddFusedAcc,
+	88:  apply32AVX2InDivMulWdAddDecay,
+	90:  apply32AVX2InDivMulWdAddFusedAccDecay,
+	92:  apply32AVX2OutDivMulWdAddDecay,
+	94:  apply32AVX2OutDivMulWdAddFusedAccDecay,
+	96:  apply32AVX2InMulDivWdAdd,
+	98:  apply32AVX2InMulDivWdAddFusedAcc,
+	100: apply32AVX2OutMulDivWdAdd,
+	102: apply32AVX2OutMulDivWdAddFusedAcc,
+	104: apply32AVX2InMulDivWdAddDecay,
+	106: apply32AVX2InMulDivWdAddFusedAccDecay,
+	108: apply32AVX2OutMulDivWdAddDecay,
+	110: apply32AVX2OutMulDivWdAddFusedAccDecay,
+	112: apply32AVX2InRecipWdAdd,
+	113: apply32AVX2InRecipWdAddGuard,
+	114: apply32AVX2InRecipWdAddFusedAcc,
+	115: apply32AVX2InRecipWdAddFusedAccGuard,
+	116: apply32AVX2OutRecipWdAdd,
+	117: apply32AVX2OutRecipWdAddGuard,
+	118: apply32AVX2OutRecipWdAddFusedAcc,
+	119: apply32AVX2OutRecipWdAddFusedAccGuard,
+	120: apply32AVX2InRecipWdAddDecay,
+	121: apply32AVX2InRecipWdAddDecayGuard,
+	122: apply32AVX2InRecipWdAddFusedAccDecay,
+	123: apply32AVX2InRecipWdAddFusedAccDecayGuard,
+	124: apply32AVX2OutRecipWdAddDecay,
+	125: apply32AVX2OutRecipWdAddDecayGuard,
+	126: apply32AVX2OutRecipWdAddFusedAccDecay,
+	127: apply32AVX2OutRecipWdAddFusedAccDecayGuard,
+	128: apply32AVX2InMulRecipWdAdd,
+	130: apply32AVX2InMulRecipWdAddFusedAcc,
+	132: apply32AVX2OutMulRecipWdAdd,
+	134: apply32AVX2OutMulRecipWdAddFusedAcc,
+	136: apply32AVX2InMulRecipWdAddDecay,
+	138: apply32AVX2InMulRecipWdAddFusedAccDecay,
+	140: apply32AVX2OutMulRecipWdAddDecay,
+	142: apply32AVX2OutMulRecipWdAddFusedAccDecay,
+	144: apply32AVX2InQuotMulWdAdd,
+	146: apply32AVX2InQuotMulWdAddFusedAcc,
+	148: apply32AVX2OutQuotMulWdAdd,
+	150: apply32AVX2OutQuotMulWdAddFusedAcc,
+	152: apply32AVX2InQuotMulWdAddDecay,
+	154: apply32AVX2InQuotMulWdAddFusedAccDecay,
+	156: apply32AVX2OutQuotMulWdAddDecay,
+	158: apply32AVX2OutQuotMulWdAddFusedAccDecay,
+	160: apply32AVX2InDivMulWdFMA,
+	162: apply32AVX2InDivMulWdFMAFusedAcc,
+	164: apply32AVX2OutDivMulWdFMA,
+	166: apply32AVX2OutDivMulWdFMAFusedAcc,
+	168: apply32AVX2InDivMulWdFMADecay,
+	170: apply32AVX2InDivMulWdFMAFusedAccDecay,
+	172: apply32AVX2OutDivMulWdFMADecay,
+	174: apply32AVX2OutDivMulWdFMAFusedAccDecay,
+	176: apply32AVX2InMulDivWdFMA,
+	178: apply32AVX2InMulDivWdFMAFusedAcc,
+	180: apply32AVX2OutMulDivWdFMA,
+	182: apply32AVX2OutMulDivWdFMAFusedAcc,
+	184: apply32AVX2InMulDivWdFMADecay,
+	186: apply32AVX2InMulDivWdFMAFusedAccDecay,
+	188: apply32AVX2OutMulDivWdFMADecay,
+	190: apply32AVX2OutMulDivWdFMAFusedAccDecay,
+	192: apply32AVX2InRecipWdFMA,
+	193: apply32AVX2InRecipWdFMAGuard,
+	194: apply32AVX2InRecipWdFMAFusedAcc,
+	195: apply32AVX2InRecipWdFMAFusedAccGuard,
+	196: apply32AVX2OutRecipWdFMA,
+	197: apply32AVX2OutRecipWdFMAGuard,
+	198: apply32AVX2OutRecipWdFMAFusedAcc,
+	199: apply32AVX2OutRecipWdFMAFusedAccGuard,
+	200: apply32AVX2InRecipWdFMADecay,
+	201: apply32AVX2InRecipWdFMADecayGuard,
+	202: apply32AVX2InRecipWdFMAFusedAccDecay,
+	203: apply32AVX2InRecipWdFMAFusedAccDecayGuard,
+	204: apply32AVX2OutRecipWdFMADecay,
+	205: apply32AVX2OutRecipWdFMADecayGuard,
+	206: apply32AVX2OutRecipWdFMAFusedAccDecay,
+	207: apply32AVX2OutRecipWdFMAFusedAccDecayGuard,
+	208: apply32AVX2InMulRecipWdFMA,
+	210: apply32AVX2InMulRecipWdFMAFusedAcc,
+	212: apply32AVX2OutMulRecipWdFMA,
+	214: apply32AVX2OutMulRecipWdFMAFusedAcc,
+	216: apply32AVX2InMulRecipWdFMADecay,
+	218: apply32AVX2InMulRecipWdFMAFusedAccDecay,
+	220: apply32AVX2OutMulRecipWdFMADecay,
+	222: apply32AVX2OutMulRecipWdFMAFusedAccDecay,
+	224: apply32AVX2InQuotMulWdFMA,
+	226: apply32AVX2InQuotMulWdFMAFusedAcc,
+	228: apply32AVX2OutQuotMulWdFMA,
+	230: apply32AVX2OutQuotMulWdFMAFusedAcc,
+	232: apply32AVX2InQuotMulWdFMADecay,
+	234: apply32AVX2InQuotMulWdFMAFusedAccDecay,
+	236: apply32AVX2OutQuotMulWdFMADecay,
+	238: apply32AVX2OutQuotMulWdFMAFusedAccDecay,
 }
 
 // Apply32AVX2Hybrid runs the AVX2Hybrid kernel for float32 of the form whose ref.Form.ID is id; it panics
@@ -616,196 +856,340 @@ func Apply32AVX2Hybrid(id int, x, s, g []float32, lr, eps, wd, decay, gain float
 		apply32AVX2OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		apply32AVX2InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridInMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		apply32AVX2InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridInMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		apply32AVX2OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridOutMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		apply32AVX2OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridOutMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		apply32AVX2InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridInMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		apply32AVX2InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridInMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		apply32AVX2OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridOutMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		apply32AVX2OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridOutMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		apply32AVX2InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridInQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		apply32AVX2InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridInQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		apply32AVX2OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridOutQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		apply32AVX2OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridOutQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		apply32AVX2InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridInQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		apply32AVX2InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridInQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		apply32AVX2OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridOutQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		apply32AVX2OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2HybridOutQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		apply32AVX2InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 81:
-		apply32AVX2InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		apply32AVX2InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 83:
-		apply32AVX2InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		apply32AVX2OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 85:
-		apply32AVX2OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		apply32AVX2OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 87:
-		apply32AVX2OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		apply32AVX2InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 89:
-		apply32AVX2InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		apply32AVX2InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 91:
-		apply32AVX2InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		apply32AVX2OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 93:
-		apply32AVX2OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		apply32AVX2OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 95:
-		apply32AVX2OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		apply32AVX2InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		apply32AVX2InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		apply32AVX2OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		apply32AVX2OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		apply32AVX2InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		apply32AVX2InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		apply32AVX2OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		apply32AVX2OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		apply32AVX2InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 113:
+		apply32AVX2InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		apply32AVX2InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 115:
+		apply32AVX2InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		apply32AVX2OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 117:
+		apply32AVX2OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		apply32AVX2OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 119:
+		apply32AVX2OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		apply32AVX2InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 121:
+		apply32AVX2InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		apply32AVX2InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 123:
+		apply32AVX2InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		apply32AVX2OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 125:
+		apply32AVX2OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		apply32AVX2OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 127:
+		apply32AVX2OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		apply32AVX2InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 129:
-		apply32AVX2InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		apply32AVX2InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 131:
-		apply32AVX2InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		apply32AVX2OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 133:
-		apply32AVX2OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		apply32AVX2OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 135:
-		apply32AVX2OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		apply32AVX2InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 137:
-		apply32AVX2InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		apply32AVX2InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 139:
-		apply32AVX2InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2InMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		apply32AVX2OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 141:
-		apply32AVX2OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX2OutMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
+		apply32AVX2OutMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 144:
+		apply32AVX2InQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 146:
+		apply32AVX2InQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 148:
+		apply32AVX2OutQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 150:
+		apply32AVX2OutQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 152:
+		apply32AVX2InQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 154:
+		apply32AVX2InQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 156:
+		apply32AVX2OutQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 158:
+		apply32AVX2OutQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 160:
+		apply32AVX2InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 162:
+		apply32AVX2InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 164:
+		apply32AVX2OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 166:
+		apply32AVX2OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 168:
+		apply32AVX2InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 170:
+		apply32AVX2InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 172:
+		apply32AVX2OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 174:
+		apply32AVX2OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 176:
+		apply32AVX2InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 178:
+		apply32AVX2InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 180:
+		apply32AVX2OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 182:
+		apply32AVX2OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 184:
+		apply32AVX2InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 186:
+		apply32AVX2InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 188:
+		apply32AVX2OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 190:
+		apply32AVX2OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 192:
+		apply32AVX2InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 193:
+		apply32AVX2InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 194:
+		apply32AVX2InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 195:
+		apply32AVX2InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 196:
+		apply32AVX2OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 197:
+		apply32AVX2OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 198:
+		apply32AVX2OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 199:
+		apply32AVX2OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 200:
+		apply32AVX2InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 201:
+		apply32AVX2InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 202:
+		apply32AVX2InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 203:
+		apply32AVX2InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 204:
+		apply32AVX2OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 205:
+		apply32AVX2OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 206:
 		apply32AVX2OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
-	case 143:
+	case 207:
 		apply32AVX2OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 208:
+		apply32AVX2InMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 210:
+		apply32AVX2InMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 212:
+		apply32AVX2OutMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 214:
+		apply32AVX2OutMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 216:
+		apply32AVX2InMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 218:
+		apply32AVX2InMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 220:
+		apply32AVX2OutMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 222:
+		apply32AVX2OutMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 224:
+		apply32AVX2InQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 226:
+		apply32AVX2InQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 228:
+		apply32AVX2OutQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 230:
+		apply32AVX2OutQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 232:
+		apply32AVX2InQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 234:
+		apply32AVX2InQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 236:
+		apply32AVX2OutQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 238:
+		apply32AVX2OutQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply32AVX2Hybrid: no form has this ID")
@@ -857,70 +1241,118 @@ var tableApply64AVX2 = [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, decay, g
 	45:  apply64AVX2OutRecipDecayGuard,
 	46:  apply64AVX2OutRecipFusedAccDecay,
 	47:  apply64AVX2OutRecipFusedAccDecayGuard,
-	48:  apply64AVX2InDivMulWdAdd,
-	50:  apply64AVX2InDivMulWdAddFusedAcc,
-	52:  apply64AVX2OutDivMulWdAdd,
-	54:  apply64AVX2OutDivMulWdAddFusedAcc,
-	56:  apply64AVX2InDivMulWdAddDecay,
-	58:  apply64AVX2InDivMulWdAddFusedAccDecay,
-	60:  apply64AVX2OutDivMulWdAddDecay,
-	62:  apply64AVX2OutDivMulWdAddFusedAccDecay,
-	64:  apply64AVX2InMulDivWdAdd,
-	66:  apply64AVX2InMulDivWdAddFusedAcc,
-	68:  apply64AVX2OutMulDivWdAdd,
-	70:  apply64AVX2OutMulDivWdAddFusedAcc,
-	72:  apply64AVX2InMulDivWdAddDecay,
-	74:  apply64AVX2InMulDivWdAddFusedAccDecay,
-	76:  apply64AVX2OutMulDivWdAddDecay,
-	78:  apply64AVX2OutMulDivWdAddFusedAccDecay,
-	80:  apply64AVX2InRecipWdAdd,
-	81:  apply64AVX2InRecipWdAddGuard,
-	82:  apply64AVX2InRecipWdAddFusedAcc,
-	83:  apply64AVX2InRecipWdAddFusedAccGuard,
-	84:  apply64AVX2OutRecipWdAdd,
-	85:  apply64AVX2OutRecipWdAddGuard,
-	86:  apply64AVX2OutRecipWdAddFusedAcc,
-	87:  apply64AVX2OutRecipWdAddFusedAccGuard,
-	88:  apply64AVX2InRecipWdAddDecay,
-	89:  apply64AVX2InRecipWdAddDecayGuard,
-	90:  apply64AVX2InRecipWdAddFusedAccDecay,
-	91:  apply64AVX2InRecipWdAddFusedAccDecayGuard,
-	92:  apply64AVX2OutRecipWdAddDecay,
-	93:  apply64AVX2OutRecipWdAddDecayGuard,
-	94:  apply64AVX2OutRecipWdAddFusedAccDecay,
-	95:  apply64AVX2OutRecipWdAddFusedAccDecayGuard,
-	96:  apply64AVX2InDivMulWdFMA,
-	98:  apply64AVX2InDivMulWdFMAFusedAcc,
-	100: apply64AVX2OutDivMulWdFMA,
-	102: apply64AVX2OutDivMulWdFMAFusedAcc,
-	104: apply64AVX2InDivMulWdFMADecay,
-	106: apply64AVX2InDivMulWdFMAFusedAccDecay,
-	108: apply64AVX2OutDivMulWdFMADecay,
-	110: apply64AVX2OutDivMulWdFMAFusedAccDecay,
-	112: apply64AVX2InMulDivWdFMA,
-	114: apply64AVX2InMulDivWdFMAFusedAcc,
-	116: apply64AVX2OutMulDivWdFMA,
-	118: apply64AVX2OutMulDivWdFMAFusedAcc,
-	120: apply64AVX2InMulDivWdFMADecay,
-	122: apply64AVX2InMulDivWdFMAFusedAccDecay,
-	124: apply64AVX2OutMulDivWdFMADecay,
-	126: apply64AVX2OutMulDivWdFMAFusedAccDecay,
-	128: apply64AVX2InRecipWdFMA,
-	129: apply64AVX2InRecipWdFMAGuard,
-	130: apply64AVX2InRecipWdFMAFusedAcc,
-	131: apply64AVX2InRecipWdFMAFusedAccGuard,
-	132: apply64AVX2OutRecipWdFMA,
-	133: apply64AVX2OutRecipWdFMAGuard,
-	134: apply64AVX2OutRecipWdFMAFusedAcc,
-	135: apply64AVX2OutRecipWdFMAFusedAccGuard,
-	136: apply64AVX2InRecipWdFMADecay,
-	137: apply64AVX2InRecipWdFMADecayGuard,
-	138: apply64AVX2InRecipWdFMAFusedAccDecay,
-	139: apply64AVX2InRecipWdFMAFusedAccDecayGuard,
-	140: apply64AVX2OutRecipWdFMADecay,
-	141: apply64AVX2OutRecipWdFMADecayGuard,
-	142: apply64AVX2OutRecipWdFMAFusedAccDecay,
-	143: apply64AVX2OutRecipWdFMAFusedAccDecayGuard,
+	48:  apply64AVX2InMulRecip,
+	50:  apply64AVX2InMulRecipFusedAcc,
+	52:  apply64AVX2OutMulRecip,
+	54:  apply64AVX2OutMulRecipFusedAcc,
+	56:  apply64AVX2InMulRecipDecay,
+	58:  apply64AVX2InMulRecipFusedAccDecay,
+	60:  apply64AVX2OutMulRecipDecay,
+	62:  apply64AVX2OutMulRecipFusedAccDecay,
+	64:  apply64AVX2InQuotMul,
+	66:  apply64AVX2InQuotMulFusedAcc,
+	68:  apply64AVX2OutQuotMul,
+	70:  apply64AVX2OutQuotMulFusedAcc,
+	72:  apply64AVX2InQuotMulDecay,
+	74:  apply64AVX2InQuotMulFusedAccDecay,
+	76:  apply64AVX2OutQuotMulDecay,
+	78:  apply64AVX2OutQuotMulFusedAccDecay,
+	80:  apply64AVX2InDivMulWdAdd,
+	82:  apply64AVX2InDivMulWdAddFusedAcc,
+	84:  apply64AVX2OutDivMulWdAdd,
+	86:  apply64AVX2OutDivMulWdAddFusedAcc,
+	88:  apply64AVX2InDivMulWdAddDecay,
+	90:  apply64AVX2InDivMulWdAddFusedAccDecay,
+	92:  apply64AVX2OutDivMulWdAddDecay,
+	94:  apply64AVX2OutDivMulWdAddFusedAccDecay,
+	96:  apply64AVX2InMulDivWdAdd,
+	98:  apply64AVX2InMulDivWdAddFusedAcc,
+	100: apply64AVX2OutMulDivWdAdd,
+	102: apply64AVX2OutMulDivWdAddFusedAcc,
+	104: apply64AVX2InMulDivWdAddDecay,
+	106: apply64AVX2InMulDivWdAddFusedAccDecay,
+	108: apply64AVX2OutMulDivWdAddDecay,
+	110: apply64AVX2OutMulDivWdAddFusedAccDecay,
+	112: apply64AVX2InRecipWdAdd,
+	113: apply64AVX2InRecipWdAddGuard,
+	114: apply64AVX2InRecipWdAddFusedAcc,
+	115: apply64AVX2InRecipWdAddFusedAccGuard,
+	116: apply64AVX2OutRecipWdAdd,
+	117: apply64AVX2OutRecipWdAddGuard,
+	118: apply64AVX2OutRecipWdAddFusedAcc,
+	119: apply64AVX2OutRecipWdAddFusedAccGuard,
+	120: apply64AVX2InRecipWdAddDecay,
+	121: apply64AVX2InRecipWdAddDecayGuard,
+	122: apply64AVX2InRecipWdAddFusedAccDecay,
+	123: apply64AVX2InRecipWdAddFusedAccDecayGuard,
+	124: apply64AVX2OutRecipWdAddDecay,
+	125: apply64AVX2OutRecipWdAddDecayGuard,
+	126: apply64AVX2OutRecipWdAddFusedAccDecay,
+	127: apply64AVX2OutRecipWdAddFusedAccDecayGuard,
+	128: apply64AVX2InMulRecipWdAdd,
+	130: apply64AVX2InMulRecipWdAddFusedAcc,
+	132: apply64AVX2OutMulRecipWdAdd,
+	134: apply64AVX2OutMulRecipWdAddFusedAcc,
+	136: apply64AVX2InMulRecipWdAddDecay,
+	138: apply64AVX2InMulRecipWdAddFusedAccDecay,
+	140: apply64AVX2OutMulRecipWdAddDecay,
+	142: apply64AVX2OutMulRecipWdAddFusedAccDecay,
+	144: apply64AVX2InQuotMulWdAdd,
+	146: apply64AVX2InQuotMulWdAddFusedAcc,
+	148: apply64AVX2OutQuotMulWdAdd,
+	150: apply64AVX2OutQuotMulWdAddFusedAcc,
+	152: apply64AVX2InQuotMulWdAddDecay,
+	154: apply64AVX2InQuotMulWdAddFusedAccDecay,
+	156: apply64AVX2OutQuotMulWdAddDecay,
+	158: apply64AVX2OutQuotMulWdAddFusedAccDecay,
+	160: apply64AVX2InDivMulWdFMA,
+	162: apply64AVX2InDivMulWdFMAFusedAcc,
+	164: apply64AVX2OutDivMulWdFMA,
+	166: apply64AVX2OutDivMulWdFMAFusedAcc,
+	168: apply64AVX2InDivMulWdFMADecay,
+	170: apply64AVX2InDivMulWdFMAFusedAccDecay,
+	172: apply64AVX2OutDivMulWdFMADecay,
+	174: apply64AVX2OutDivMulWdFMAFusedAccDecay,
+	176: apply64AVX2InMulDivWdFMA,
+	178: apply64AVX2InMulDivWdFMAFusedAcc,
+	180: apply64AVX2OutMulDivWdFMA,
+	182: apply64AVX2OutMulDivWdFMAFusedAcc,
+	184: apply64AVX2InMulDivWdFMADecay,
+	186: apply64AVX2InMulDivWdFMAFusedAccDecay,
+	188: apply64AVX2OutMulDivWdFMADecay,
+	190: apply64AVX2OutMulDivWdFMAFusedAccDecay,
+	192: apply64AVX2InRecipWdFMA,
+	193: apply64AVX2InRecipWdFMAGuard,
+	194: apply64AVX2InRecipWdFMAFusedAcc,
+	195: apply64AVX2InRecipWdFMAFusedAccGuard,
+	196: apply64AVX2OutRecipWdFMA,
+	197: apply64AVX2OutRecipWdFMAGuard,
+	198: apply64AVX2OutRecipWdFMAFusedAcc,
+	199: apply64AVX2OutRecipWdFMAFusedAccGuard,
+	200: apply64AVX2InRecipWdFMADecay,
+	201: apply64AVX2InRecipWdFMADecayGuard,
+	202: apply64AVX2InRecipWdFMAFusedAccDecay,
+	203: apply64AVX2InRecipWdFMAFusedAccDecayGuard,
+	204: apply64AVX2OutRecipWdFMADecay,
+	205: apply64AVX2OutRecipWdFMADecayGuard,
+	206: apply64AVX2OutRecipWdFMAFusedAccDecay,
+	207: apply64AVX2OutRecipWdFMAFusedAccDecayGuard,
+	208: apply64AVX2InMulRecipWdFMA,
+	210: apply64AVX2InMulRecipWdFMAFusedAcc,
+	212: apply64AVX2OutMulRecipWdFMA,
+	214: apply64AVX2OutMulRecipWdFMAFusedAcc,
+	216: apply64AVX2InMulRecipWdFMADecay,
+	218: apply64AVX2InMulRecipWdFMAFusedAccDecay,
+	220: apply64AVX2OutMulRecipWdFMADecay,
+	222: apply64AVX2OutMulRecipWdFMAFusedAccDecay,
+	224: apply64AVX2InQuotMulWdFMA,
+	226: apply64AVX2InQuotMulWdFMAFusedAcc,
+	228: apply64AVX2OutQuotMulWdFMA,
+	230: apply64AVX2OutQuotMulWdFMAFusedAcc,
+	232: apply64AVX2InQuotMulWdFMADecay,
+	234: apply64AVX2InQuotMulWdFMAFusedAccDecay,
+	236: apply64AVX2OutQuotMulWdFMADecay,
+	238: apply64AVX2OutQuotMulWdFMAFusedAccDecay,
 }
 
 // Apply64AVX2 runs the AVX2 kernel for float64 of the form whose ref.Form.ID is id; it panics
@@ -1024,196 +1456,340 @@ func Apply64AVX2(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
 		apply64AVX2OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		apply64AVX2InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		apply64AVX2InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		apply64AVX2OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		apply64AVX2OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		apply64AVX2InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		apply64AVX2InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		apply64AVX2OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		apply64AVX2OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		apply64AVX2InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		apply64AVX2InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		apply64AVX2OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		apply64AVX2OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		apply64AVX2InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		apply64AVX2InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		apply64AVX2OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		apply64AVX2OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		apply64AVX2InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 81:
-		apply64AVX2InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		apply64AVX2InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 83:
-		apply64AVX2InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		apply64AVX2OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 85:
-		apply64AVX2OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		apply64AVX2OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 87:
-		apply64AVX2OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		apply64AVX2InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 89:
-		apply64AVX2InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		apply64AVX2InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 91:
-		apply64AVX2InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		apply64AVX2OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 93:
-		apply64AVX2OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		apply64AVX2OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 95:
-		apply64AVX2OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		apply64AVX2InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		apply64AVX2InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		apply64AVX2OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		apply64AVX2OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		apply64AVX2InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		apply64AVX2InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		apply64AVX2OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		apply64AVX2OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		apply64AVX2InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 113:
+		apply64AVX2InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		apply64AVX2InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 115:
+		apply64AVX2InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		apply64AVX2OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 117:
+		apply64AVX2OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		apply64AVX2OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 119:
+		apply64AVX2OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		apply64AVX2InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 121:
+		apply64AVX2InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		apply64AVX2InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 123:
+		apply64AVX2InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		apply64AVX2OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 125:
+		apply64AVX2OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		apply64AVX2OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 127:
+		apply64AVX2OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		apply64AVX2InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 129:
-		apply64AVX2InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		apply64AVX2InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 131:
-		apply64AVX2InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		apply64AVX2OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 133:
-		apply64AVX2OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		apply64AVX2OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 135:
-		apply64AVX2OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		apply64AVX2InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 137:
-		apply64AVX2InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		apply64AVX2InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 139:
-		apply64AVX2InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2InMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		apply64AVX2OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 141:
-		apply64AVX2OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX2OutMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
+		apply64AVX2OutMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 144:
+		apply64AVX2InQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 146:
+		apply64AVX2InQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 148:
+		apply64AVX2OutQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 150:
+		apply64AVX2OutQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 152:
+		apply64AVX2InQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 154:
+		apply64AVX2InQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 156:
+		apply64AVX2OutQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 158:
+		apply64AVX2OutQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 160:
+		apply64AVX2InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 162:
+		apply64AVX2InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 164:
+		apply64AVX2OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 166:
+		apply64AVX2OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 168:
+		apply64AVX2InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 170:
+		apply64AVX2InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 172:
+		apply64AVX2OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 174:
+		apply64AVX2OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 176:
+		apply64AVX2InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 178:
+		apply64AVX2InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 180:
+		apply64AVX2OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 182:
+		apply64AVX2OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 184:
+		apply64AVX2InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 186:
+		apply64AVX2InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 188:
+		apply64AVX2OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 190:
+		apply64AVX2OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 192:
+		apply64AVX2InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 193:
+		apply64AVX2InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 194:
+		apply64AVX2InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 195:
+		apply64AVX2InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 196:
+		apply64AVX2OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 197:
+		apply64AVX2OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 198:
+		apply64AVX2OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 199:
+		apply64AVX2OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 200:
+		apply64AVX2InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 201:
+		apply64AVX2InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 202:
+		apply64AVX2InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 203:
+		apply64AVX2InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 204:
+		apply64AVX2OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 205:
+		apply64AVX2OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 206:
 		apply64AVX2OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
-	case 143:
+	case 207:
 		apply64AVX2OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 208:
+		apply64AVX2InMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 210:
+		apply64AVX2InMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 212:
+		apply64AVX2OutMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 214:
+		apply64AVX2OutMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 216:
+		apply64AVX2InMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 218:
+		apply64AVX2InMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 220:
+		apply64AVX2OutMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 222:
+		apply64AVX2OutMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 224:
+		apply64AVX2InQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 226:
+		apply64AVX2InQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 228:
+		apply64AVX2OutQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 230:
+		apply64AVX2OutQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 232:
+		apply64AVX2InQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 234:
+		apply64AVX2InQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 236:
+		apply64AVX2OutQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 238:
+		apply64AVX2OutQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply64AVX2: no form has this ID")
@@ -1265,70 +1841,118 @@ var tableApply32AVX512 = [ref.NumIDs]func(x, s, g []float32, lr, eps, wd, decay,
 	45:  apply32AVX512OutRecipDecayGuard,
 	46:  apply32AVX512OutRecipFusedAccDecay,
 	47:  apply32AVX512OutRecipFusedAccDecayGuard,
-	48:  apply32AVX512InDivMulWdAdd,
-	50:  apply32AVX512InDivMulWdAddFusedAcc,
-	52:  apply32AVX512OutDivMulWdAdd,
-	54:  apply32AVX512OutDivMulWdAddFusedAcc,
-	56:  apply32AVX512InDivMulWdAddDecay,
-	58:  apply32AVX512InDivMulWdAddFusedAccDecay,
-	60:  apply32AVX512OutDivMulWdAddDecay,
-	62:  apply32AVX512OutDivMulWdAddFusedAccDecay,
-	64:  apply32AVX512InMulDivWdAdd,
-	66:  apply32AVX512InMulDivWdAddFusedAcc,
-	68:  apply32AVX512OutMulDivWdAdd,
-	70:  apply32AVX512OutMulDivWdAddFusedAcc,
-	72:  apply32AVX512InMulDivWdAddDecay,
-	74:  apply32AVX512InMulDivWdAddFusedAccDecay,
-	76:  apply32AVX512OutMulDivWdAddDecay,
-	78:  apply32AVX512OutMulDivWdAddFusedAccDecay,
-	80:  apply32AVX512InRecipWdAdd,
-	81:  apply32AVX512InRecipWdAddGuard,
-	82:  apply32AVX512InRecipWdAddFusedAcc,
-	83:  apply32AVX512InRecipWdAddFusedAccGuard,
-	84:  apply32AVX512OutRecipWdAdd,
-	85:  apply32AVX512OutRecipWdAddGuard,
-	86:  apply32AVX512OutRecipWdAddFusedAcc,
-	87:  apply32AVX512OutRecipWdAddFusedAccGuard,
-	88:  apply32AVX512InRecipWdAddDecay,
-	89:  apply32AVX512InRecipWdAddDecayGuard,
-	90:  apply32AVX512InRecipWdAddFusedAccDecay,
-	91:  apply32AVX512InRecipWdAddFusedAccDecayGuard,
-	92:  apply32AVX512OutRecipWdAddDecay,
-	93:  apply32AVX512OutRecipWdAddDecayGuard,
-	94:  apply32AVX512OutRecipWdAddFusedAccDecay,
-	95:  apply32AVX512OutRecipWdAddFusedAccDecayGuard,
-	96:  apply32AVX512InDivMulWdFMA,
-	98:  apply32AVX512InDivMulWdFMAFusedAcc,
-	100: apply32AVX512OutDivMulWdFMA,
-	102: apply32AVX512OutDivMulWdFMAFusedAcc,
-	104: apply32AVX512InDivMulWdFMADecay,
-	106: apply32AVX512InDivMulWdFMAFusedAccDecay,
-	108: apply32AVX512OutDivMulWdFMADecay,
-	110: apply32AVX512OutDivMulWdFMAFusedAccDecay,
-	112: apply32AVX512InMulDivWdFMA,
-	114: apply32AVX512InMulDivWdFMAFusedAcc,
-	116: apply32AVX512OutMulDivWdFMA,
-	118: apply32AVX512OutMulDivWdFMAFusedAcc,
-	120: apply32AVX512InMulDivWdFMADecay,
-	122: apply32AVX512InMulDivWdFMAFusedAccDecay,
-	124: apply32AVX512OutMulDivWdFMADecay,
-	126: apply32AVX512OutMulDivWdFMAFusedAccDecay,
-	128: apply32AVX512InRecipWdFMA,
-	129: apply32AVX512InRecipWdFMAGuard,
-	130: apply32AVX512InRecipWdFMAFusedAcc,
-	131: apply32AVX512InRecipWdFMAFusedAccGuard,
-	132: apply32AVX512OutRecipWdFMA,
-	133: apply32AVX512OutRecipWdFMAGuard,
-	134: apply32AVX512OutRecipWdFMAFusedAcc,
-	135: apply32AVX512OutRecipWdFMAFusedAccGuard,
-	136: apply32AVX512InRecipWdFMADecay,
-	137: apply32AVX512InRecipWdFMADecayGuard,
-	138: apply32AVX512InRecipWdFMAFusedAccDecay,
-	139: apply32AVX512InRecipWdFMAFusedAccDecayGuard,
-	140: apply32AVX512OutRecipWdFMADecay,
-	141: apply32AVX512OutRecipWdFMADecayGuard,
-	142: apply32AVX512OutRecipWdFMAFusedAccDecay,
-	143: apply32AVX512OutRecipWdFMAFusedAccDecayGuard,
+	48:  apply32AVX512InMulRecip,
+	50:  apply32AVX512InMulRecipFusedAcc,
+	52:  apply32AVX512OutMulRecip,
+	54:  apply32AVX512OutMulRecipFusedAcc,
+	56:  apply32AVX512InMulRecipDecay,
+	58:  apply32AVX512InMulRecipFusedAccDecay,
+	60:  apply32AVX512OutMulRecipDecay,
+	62:  apply32AVX512OutMulRecipFusedAccDecay,
+	64:  apply32AVX512InQuotMul,
+	66:  apply32AVX512InQuotMulFusedAcc,
+	68:  apply32AVX512OutQuotMul,
+	70:  apply32AVX512OutQuotMulFusedAcc,
+	72:  apply32AVX512InQuotMulDecay,
+	74:  apply32AVX512InQuotMulFusedAccDecay,
+	76:  apply32AVX512OutQuotMulDecay,
+	78:  apply32AVX512OutQuotMulFusedAccDecay,
+	80:  apply32AVX512InDivMulWdAdd,
+	82:  apply32AVX512InDivMulWdAddFusedAcc,
+	84:  apply32AVX512OutDivMulWdAdd,
+	86:  apply32AVX512OutDivMulWdAddFusedAcc,
+	88:  apply32AVX512InDivMulWdAddDecay,
+	90:  apply32AVX512InDivMulWdAddFusedAccDecay,
+	92:  apply32AVX512OutDivMulWdAddDecay,
+	94:  apply32AVX512OutDivMulWdAddFusedAccDecay,
+	96:  apply32AVX512InMulDivWdAdd,
+	98:  apply32AVX512InMulDivWdAddFusedAcc,
+	100: apply32AVX512OutMulDivWdAdd,
+	102: apply32AVX512OutMulDivWdAddFusedAcc,
+	104: apply32AVX512InMulDivWdAddDecay,
+	106: apply32AVX512InMulDivWdAddFusedAccDecay,
+	108: apply32AVX512OutMulDivWdAddDecay,
+	110: apply32AVX512OutMulDivWdAddFusedAccDecay,
+	112: apply32AVX512InRecipWdAdd,
+	113: apply32AVX512InRecipWdAddGuard,
+	114: apply32AVX512InRecipWdAddFusedAcc,
+	115: apply32AVX512InRecipWdAddFusedAccGuard,
+	116: apply32AVX512OutRecipWdAdd,
+	117: apply32AVX512OutRecipWdAddGuard,
+	118: apply32AVX512OutRecipWdAddFusedAcc,
+	119: apply32AVX512OutRecipWdAddFusedAccGuard,
+	120: apply32AVX512InRecipWdAddDecay,
+	121: apply32AVX512InRecipWdAddDecayGuard,
+	122: apply32AVX512InRecipWdAddFusedAccDecay,
+	123: apply32AVX512InRecipWdAddFusedAccDecayGuard,
+	124: apply32AVX512OutRecipWdAddDecay,
+	125: apply32AVX512OutRecipWdAddDecayGuard,
+	126: apply32AVX512OutRecipWdAddFusedAccDecay,
+	127: apply32AVX512OutRecipWdAddFusedAccDecayGuard,
+	128: apply32AVX512InMulRecipWdAdd,
+	130: apply32AVX512InMulRecipWdAddFusedAcc,
+	132: apply32AVX512OutMulRecipWdAdd,
+	134: apply32AVX512OutMulRecipWdAddFusedAcc,
+	136: apply32AVX512InMulRecipWdAddDecay,
+	138: apply32AVX512InMulRecipWdAddFusedAccDecay,
+	140: apply32AVX512OutMulRecipWdAddDecay,
+	142: apply32AVX512OutMulRecipWdAddFusedAccDecay,
+	144: apply32AVX512InQuotMulWdAdd,
+	146: apply32AVX512InQuotMulWdAddFusedAcc,
+	148: apply32AVX512OutQuotMulWdAdd,
+	150: apply32AVX512OutQuotMulWdAddFusedAcc,
+	152: apply32AVX512InQuotMulWdAddDecay,
+	154: apply32AVX512InQuotMulWdAddFusedAccDecay,
+	156: apply32AVX512OutQuotMulWdAddDecay,
+	158: apply32AVX512OutQuotMulWdAddFusedAccDecay,
+	160: apply32AVX512InDivMulWdFMA,
+	162: apply32AVX512InDivMulWdFMAFusedAcc,
+	164: apply32AVX512OutDivMulWdFMA,
+	166: apply32AVX512OutDivMulWdFMAFusedAcc,
+	168: apply32AVX512InDivMulWdFMADecay,
+	170: apply32AVX512InDivMulWdFMAFusedAccDecay,
+	172: apply32AVX512OutDivMulWdFMADecay,
+	174: apply32AVX512OutDivMulWdFMAFusedAccDecay,
+	176: apply32AVX512InMulDivWdFMA,
+	178: apply32AVX512InMulDivWdFMAFusedAcc,
+	180: apply32AVX512OutMulDivWdFMA,
+	182: apply32AVX512OutMulDivWdFMAFusedAcc,
+	184: apply32AVX512InMulDivWdFMADecay,
+	186: apply32AVX512InMulDivWdFMAFusedAccDecay,
+	188: apply32AVX512OutMulDivWdFMADecay,
+	190: apply32AVX512OutMulDivWdFMAFusedAccDecay,
+	192: apply32AVX512InRecipWdFMA,
+	193: apply32AVX512InRecipWdFMAGuard,
+	194: apply32AVX512InRecipWdFMAFusedAcc,
+	195: apply32AVX512InRecipWdFMAFusedAccGuard,
+	196: apply32AVX512OutRecipWdFMA,
+	197: apply32AVX512OutRecipWdFMAGuard,
+	198: apply32AVX512OutRecipWdFMAFusedAcc,
+	199: apply32AVX512OutRecipWdFMAFusedAccGuard,
+	200: apply32AVX512InRecipWdFMADecay,
+	201: apply32AVX512InRecipWdFMADecayGuard,
+	202: apply32AVX512InRecipWdFMAFusedAccDecay,
+	203: apply32AVX512InRecipWdFMAFusedAccDecayGuard,
+	204: apply32AVX512OutRecipWdFMADecay,
+	205: apply32AVX512OutRecipWdFMADecayGuard,
+	206: apply32AVX512OutRecipWdFMAFusedAccDecay,
+	207: apply32AVX512OutRecipWdFMAFusedAccDecayGuard,
+	208: apply32AVX512InMulRecipWdFMA,
+	210: apply32AVX512InMulRecipWdFMAFusedAcc,
+	212: apply32AVX512OutMulRecipWdFMA,
+	214: apply32AVX512OutMulRecipWdFMAFusedAcc,
+	216: apply32AVX512InMulRecipWdFMADecay,
+	218: apply32AVX512InMulRecipWdFMAFusedAccDecay,
+	220: apply32AVX512OutMulRecipWdFMADecay,
+	222: apply32AVX512OutMulRecipWdFMAFusedAccDecay,
+	224: apply32AVX512InQuotMulWdFMA,
+	226: apply32AVX512InQuotMulWdFMAFusedAcc,
+	228: apply32AVX512OutQuotMulWdFMA,
+	230: apply32AVX512OutQuotMulWdFMAFusedAcc,
+	232: apply32AVX512InQuotMulWdFMADecay,
+	234: apply32AVX512InQuotMulWdFMAFusedAccDecay,
+	236: apply32AVX512OutQuotMulWdFMADecay,
+	238: apply32AVX512OutQuotMulWdFMAFusedAccDecay,
 }
 
 // Apply32AVX512 runs the AVX512 kernel for float32 of the form whose ref.Form.ID is id; it panics
@@ -1432,196 +2056,340 @@ func Apply32AVX512(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) 
 		apply32AVX512OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		apply32AVX512InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		apply32AVX512InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		apply32AVX512OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		apply32AVX512OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		apply32AVX512InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		apply32AVX512InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		apply32AVX512OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		apply32AVX512OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		apply32AVX512InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		apply32AVX512InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		apply32AVX512OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		apply32AVX512OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		apply32AVX512InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		apply32AVX512InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		apply32AVX512OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		apply32AVX512OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		apply32AVX512InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 81:
-		apply32AVX512InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		apply32AVX512InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 83:
-		apply32AVX512InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		apply32AVX512OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 85:
-		apply32AVX512OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		apply32AVX512OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 87:
-		apply32AVX512OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		apply32AVX512InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 89:
-		apply32AVX512InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		apply32AVX512InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 91:
-		apply32AVX512InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		apply32AVX512OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 93:
-		apply32AVX512OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		apply32AVX512OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 95:
-		apply32AVX512OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		apply32AVX512InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		apply32AVX512InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		apply32AVX512OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		apply32AVX512OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		apply32AVX512InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		apply32AVX512InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		apply32AVX512OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		apply32AVX512OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		apply32AVX512InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 113:
+		apply32AVX512InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		apply32AVX512InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 115:
+		apply32AVX512InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		apply32AVX512OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 117:
+		apply32AVX512OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		apply32AVX512OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 119:
+		apply32AVX512OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		apply32AVX512InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 121:
+		apply32AVX512InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		apply32AVX512InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 123:
+		apply32AVX512InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		apply32AVX512OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 125:
+		apply32AVX512OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		apply32AVX512OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 127:
+		apply32AVX512OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		apply32AVX512InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 129:
-		apply32AVX512InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		apply32AVX512InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 131:
-		apply32AVX512InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		apply32AVX512OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 133:
-		apply32AVX512OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		apply32AVX512OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 135:
-		apply32AVX512OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		apply32AVX512InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 137:
-		apply32AVX512InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		apply32AVX512InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 139:
-		apply32AVX512InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512InMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		apply32AVX512OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 141:
-		apply32AVX512OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512OutMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
+		apply32AVX512OutMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 144:
+		apply32AVX512InQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 146:
+		apply32AVX512InQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 148:
+		apply32AVX512OutQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 150:
+		apply32AVX512OutQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 152:
+		apply32AVX512InQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 154:
+		apply32AVX512InQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 156:
+		apply32AVX512OutQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 158:
+		apply32AVX512OutQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 160:
+		apply32AVX512InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 162:
+		apply32AVX512InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 164:
+		apply32AVX512OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 166:
+		apply32AVX512OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 168:
+		apply32AVX512InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 170:
+		apply32AVX512InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 172:
+		apply32AVX512OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 174:
+		apply32AVX512OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 176:
+		apply32AVX512InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 178:
+		apply32AVX512InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 180:
+		apply32AVX512OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 182:
+		apply32AVX512OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 184:
+		apply32AVX512InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 186:
+		apply32AVX512InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 188:
+		apply32AVX512OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 190:
+		apply32AVX512OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 192:
+		apply32AVX512InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 193:
+		apply32AVX512InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 194:
+		apply32AVX512InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 195:
+		apply32AVX512InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 196:
+		apply32AVX512OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 197:
+		apply32AVX512OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 198:
+		apply32AVX512OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 199:
+		apply32AVX512OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 200:
+		apply32AVX512InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 201:
+		apply32AVX512InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 202:
+		apply32AVX512InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 203:
+		apply32AVX512InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 204:
+		apply32AVX512OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 205:
+		apply32AVX512OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 206:
 		apply32AVX512OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
-	case 143:
+	case 207:
 		apply32AVX512OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 208:
+		apply32AVX512InMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 210:
+		apply32AVX512InMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 212:
+		apply32AVX512OutMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 214:
+		apply32AVX512OutMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 216:
+		apply32AVX512InMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 218:
+		apply32AVX512InMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 220:
+		apply32AVX512OutMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 222:
+		apply32AVX512OutMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 224:
+		apply32AVX512InQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 226:
+		apply32AVX512InQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 228:
+		apply32AVX512OutQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 230:
+		apply32AVX512OutQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 232:
+		apply32AVX512InQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 234:
+		apply32AVX512InQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 236:
+		apply32AVX512OutQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 238:
+		apply32AVX512OutQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply32AVX512: no form has this ID")
@@ -1673,70 +2441,118 @@ var tableApply32AVX512Hybrid = [ref.NumIDs]func(x, s, g []float32, lr, eps, wd, 
 	45:  apply32AVX512HybridOutRecipDecayGuard,
 	46:  apply32AVX512HybridOutRecipFusedAccDecay,
 	47:  apply32AVX512HybridOutRecipFusedAccDecayGuard,
-	48:  apply32AVX512HybridInDivMulWdAdd,
-	50:  apply32AVX512HybridInDivMulWdAddFusedAcc,
-	52:  apply32AVX512HybridOutDivMulWdAdd,
-	54:  apply32AVX512HybridOutDivMulWdAddFusedAcc,
-	56:  apply32AVX512HybridInDivMulWdAddDecay,
-	58:  apply32AVX512HybridInDivMulWdAddFusedAccDecay,
-	60:  apply32AVX512HybridOutDivMulWdAddDecay,
-	62:  apply32AVX512HybridOutDivMulWdAddFusedAccDecay,
-	64:  apply32AVX512HybridInMulDivWdAdd,
-	66:  apply32AVX512HybridInMulDivWdAddFusedAcc,
-	68:  apply32AVX512HybridOutMulDivWdAdd,
-	70:  apply32AVX512HybridOutMulDivWdAddFusedAcc,
-	72:  apply32AVX512HybridInMulDivWdAddDecay,
-	74:  apply32AVX512HybridInMulDivWdAddFusedAccDecay,
-	76:  apply32AVX512HybridOutMulDivWdAddDecay,
-	78:  apply32AVX512HybridOutMulDivWdAddFusedAccDecay,
-	80:  apply32AVX512HybridInRecipWdAdd,
-	81:  apply32AVX512HybridInRecipWdAddGuard,
-	82:  apply32AVX512HybridInRecipWdAddFusedAcc,
-	83:  apply32AVX512HybridInRecipWdAddFusedAccGuard,
-	84:  apply32AVX512HybridOutRecipWdAdd,
-	85:  apply32AVX512HybridOutRecipWdAddGuard,
-	86:  apply32AVX512HybridOutRecipWdAddFusedAcc,
-	87:  apply32AVX512HybridOutRecipWdAddFusedAccGuard,
-	88:  apply32AVX512HybridInRecipWdAddDecay,
-	89:  apply32AVX512HybridInRecipWdAddDecayGuard,
-	90:  apply32AVX512HybridInRecipWdAddFusedAccDecay,
-	91:  apply32AVX512HybridInRecipWdAddFusedAccDecayGuard,
-	92:  apply32AVX512HybridOutRecipWdAddDecay,
-	93:  apply32AVX512HybridOutRecipWdAddDecayGuard,
-	94:  apply32AVX512HybridOutRecipWdAddFusedAccDecay,
-	95:  apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard,
-	96:  apply32AVX512HybridInDivMulWdFMA,
-	98:  apply32AVX512HybridInDivMulWdFMAFusedAcc,
-	100: apply32AVX512HybridOutDivMulWdFMA,
-	102: apply32AVX512HybridOutDivMulWdFMAFusedAcc,
-	104: apply32AVX512HybridInDivMulWdFMADecay,
-	106: apply32AVX512HybridInDivMulWdFMAFusedAccDecay,
-	108: apply32AVX512HybridOutDivMulWdFMADecay,
-	110: apply32AVX512HybridOutDivMulWdFMAFusedAccDecay,
-	112: apply32AVX512HybridInMulDivWdFMA,
-	114: apply32AVX512HybridInMulDivWdFMAFusedAcc,
-	116: apply32AVX512HybridOutMulDivWdFMA,
-	118: apply32AVX512HybridOutMulDivWdFMAFusedAcc,
-	120: apply32AVX512HybridInMulDivWdFMADecay,
-	122: apply32AVX512HybridInMulDivWdFMAFusedAccDecay,
-	124: apply32AVX512HybridOutMulDivWdFMADecay,
-	126: apply32AVX512HybridOutMulDivWdFMAFusedAccDecay,
-	128: apply32AVX512HybridInRecipWdFMA,
-	129: apply32AVX512HybridInRecipWdFMAGuard,
-	130: apply32AVX512HybridInRecipWdFMAFusedAcc,
-	131: apply32AVX512HybridInRecipWdFMAFusedAccGuard,
-	132: apply32AVX512HybridOutRecipWdFMA,
-	133: apply32AVX512HybridOutRecipWdFMAGuard,
-	134: apply32AVX512HybridOutRecipWdFMAFusedAcc,
-	135: apply32AVX512HybridOutRecipWdFMAFusedAccGuard,
-	136: apply32AVX512HybridInRecipWdFMADecay,
-	137: apply32AVX512HybridInRecipWdFMADecayGuard,
-	138: apply32AVX512HybridInRecipWdFMAFusedAccDecay,
-	139: apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard,
-	140: apply32AVX512HybridOutRecipWdFMADecay,
-	141: apply32AVX512HybridOutRecipWdFMADecayGuard,
-	142: apply32AVX512HybridOutRecipWdFMAFusedAccDecay,
-	143: apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard,
+	48:  apply32AVX512HybridInMulRecip,
+	50:  apply32AVX512HybridInMulRecipFusedAcc,
+	52:  apply32AVX512HybridOutMulRecip,
+	54:  apply32AVX512HybridOutMulRecipFusedAcc,
+	56:  apply32AVX512HybridInMulRecipDecay,
+	58:  apply32AVX512HybridInMulRecipFusedAccDecay,
+	60:  apply32AVX512HybridOutMulRecipDecay,
+	62:  apply32AVX512HybridOutMulRecipFusedAccDecay,
+	64:  apply32AVX512HybridInQuotMul,
+	66:  apply32AVX512HybridInQuotMulFusedAcc,
+	68:  apply32AVX512HybridOutQuotMul,
+	70:  apply32AVX512HybridOutQuotMulFusedAcc,
+	72:  apply32AVX512HybridInQuotMulDecay,
+	74:  apply32AVX512HybridInQuotMulFusedAccDecay,
+	76:  apply32AVX512HybridOutQuotMulDecay,
+	78:  apply32AVX512HybridOutQuotMulFusedAccDecay,
+	80:  apply32AVX512HybridInDivMulWdAdd,
+	82:  apply32AVX512HybridInDivMulWdAddFusedAcc,
+	84:  apply32AVX512HybridOutDivMulWdAdd,
+	86:  apply32AVX512HybridOutDivMulWdAddFusedAcc,
+	88:  apply32AVX512HybridInDivMulWdAddDecay,
+	90:  apply32AVX512HybridInDivMulWdAddFusedAccDecay,
+	92:  apply32AVX512HybridOutDivMulWdAddDecay,
+	94:  apply32AVX512HybridOutDivMulWdAddFusedAccDecay,
+	96:  apply32AVX512HybridInMulDivWdAdd,
+	98:  apply32AVX512HybridInMulDivWdAddFusedAcc,
+	100: apply32AVX512HybridOutMulDivWdAdd,
+	102: apply32AVX512HybridOutMulDivWdAddFusedAcc,
+	104: apply32AVX512HybridInMulDivWdAddDecay,
+	106: apply32AVX512HybridInMulDivWdAddFusedAccDecay,
+	108: apply32AVX512HybridOutMulDivWdAddDecay,
+	110: apply32AVX512HybridOutMulDivWdAddFusedAccDecay,
+	112: apply32AVX512HybridInRecipWdAdd,
+	113: apply32AVX512HybridInRecipWdAddGuard,
+	114: apply32AVX512HybridInRecipWdAddFusedAcc,
+	115: apply32AVX512HybridInRecipWdAddFusedAccGuard,
+	116: apply32AVX512HybridOutRecipWdAdd,
+	117: apply32AVX512HybridOutRecipWdAddGuard,
+	118: apply32AVX512HybridOutRecipWdAddFusedAcc,
+	119: apply32AVX512HybridOutRecipWdAddFusedAccGuard,
+	120: apply32AVX512HybridInRecipWdAddDecay,
+	121: apply32AVX512HybridInRecipWdAddDecayGuard,
+	122: apply32AVX512HybridInRecipWdAddFusedAccDecay,
+	123: apply32AVX512HybridInRecipWdAddFusedAccDecayGuard,
+	124: apply32AVX512HybridOutRecipWdAddDecay,
+	125: apply32AVX512HybridOutRecipWdAddDecayGuard,
+	126: apply32AVX512HybridOutRecipWdAddFusedAccDecay,
+	127: apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard,
+	128: apply32AVX512HybridInMulRecipWdAdd,
+	130: apply32AVX512HybridInMulRecipWdAddFusedAcc,
+	132: apply32AVX512HybridOutMulRecipWdAdd,
+	134: apply32AVX512HybridOutMulRecipWdAddFusedAcc,
+	136: apply32AVX512HybridInMulRecipWdAddDecay,
+	138: apply32AVX512HybridInMulRecipWdAddFusedAccDecay,
+	140: apply32AVX512HybridOutMulRecipWdAddDecay,
+	142: apply32AVX512HybridOutMulRecipWdAddFusedAccDecay,
+	144: apply32AVX512HybridInQuotMulWdAdd,
+	146: apply32AVX512HybridInQuotMulWdAddFusedAcc,
+	148: apply32AVX512HybridOutQuotMulWdAdd,
+	150: apply32AVX512HybridOutQuotMulWdAddFusedAcc,
+	152: apply32AVX512HybridInQuotMulWdAddDecay,
+	154: apply32AVX512HybridInQuotMulWdAddFusedAccDecay,
+	156: apply32AVX512HybridOutQuotMulWdAddDecay,
+	158: apply32AVX512HybridOutQuotMulWdAddFusedAccDecay,
+	160: apply32AVX512HybridInDivMulWdFMA,
+	162: apply32AVX512HybridInDivMulWdFMAFusedAcc,
+	164: apply32AVX512HybridOutDivMulWdFMA,
+	166: apply32AVX512HybridOutDivMulWdFMAFusedAcc,
+	168: apply32AVX512HybridInDivMulWdFMADecay,
+	170: apply32AVX512HybridInDivMulWdFMAFusedAccDecay,
+	172: apply32AVX512HybridOutDivMulWdFMADecay,
+	174: apply32AVX512HybridOutDivMulWdFMAFusedAccDecay,
+	176: apply32AVX512HybridInMulDivWdFMA,
+	178: apply32AVX512HybridInMulDivWdFMAFusedAcc,
+	180: apply32AVX512HybridOutMulDivWdFMA,
+	182: apply32AVX512HybridOutMulDivWdFMAFusedAcc,
+	184: apply32AVX512HybridInMulDivWdFMADecay,
+	186: apply32AVX512HybridInMulDivWdFMAFusedAccDecay,
+	188: apply32AVX512HybridOutMulDivWdFMADecay,
+	190: apply32AVX512HybridOutMulDivWdFMAFusedAccDecay,
+	192: apply32AVX512HybridInRecipWdFMA,
+	193: apply32AVX512HybridInRecipWdFMAGuard,
+	194: apply32AVX512HybridInRecipWdFMAFusedAcc,
+	195: apply32AVX512HybridInRecipWdFMAFusedAccGuard,
+	196: apply32AVX512HybridOutRecipWdFMA,
+	197: apply32AVX512HybridOutRecipWdFMAGuard,
+	198: apply32AVX512HybridOutRecipWdFMAFusedAcc,
+	199: apply32AVX512HybridOutRecipWdFMAFusedAccGuard,
+	200: apply32AVX512HybridInRecipWdFMADecay,
+	201: apply32AVX512HybridInRecipWdFMADecayGuard,
+	202: apply32AVX512HybridInRecipWdFMAFusedAccDecay,
+	203: apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard,
+	204: apply32AVX512HybridOutRecipWdFMADecay,
+	205: apply32AVX512HybridOutRecipWdFMADecayGuard,
+	206: apply32AVX512HybridOutRecipWdFMAFusedAccDecay,
+	207: apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard,
+	208: apply32AVX512HybridInMulRecipWdFMA,
+	210: apply32AVX512HybridInMulRecipWdFMAFusedAcc,
+	212: apply32AVX512HybridOutMulRecipWdFMA,
+	214: apply32AVX512HybridOutMulRecipWdFMAFusedAcc,
+	216: apply32AVX512HybridInMulRecipWdFMADecay,
+	218: apply32AVX512HybridInMulRecipWdFMAFusedAccDecay,
+	220: apply32AVX512HybridOutMulRecipWdFMADecay,
+	222: apply32AVX512HybridOutMulRecipWdFMAFusedAccDecay,
+	224: apply32AVX512HybridInQuotMulWdFMA,
+	226: apply32AVX512HybridInQuotMulWdFMAFusedAcc,
+	228: apply32AVX512HybridOutQuotMulWdFMA,
+	230: apply32AVX512HybridOutQuotMulWdFMAFusedAcc,
+	232: apply32AVX512HybridInQuotMulWdFMADecay,
+	234: apply32AVX512HybridInQuotMulWdFMAFusedAccDecay,
+	236: apply32AVX512HybridOutQuotMulWdFMADecay,
+	238: apply32AVX512HybridOutQuotMulWdFMAFusedAccDecay,
 }
 
 // Apply32AVX512Hybrid runs the AVX512Hybrid kernel for float32 of the form whose ref.Form.ID is id; it panics
@@ -1840,196 +2656,340 @@ func Apply32AVX512Hybrid(id int, x, s, g []float32, lr, eps, wd, decay, gain flo
 		apply32AVX512HybridOutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		apply32AVX512HybridInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		apply32AVX512HybridInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		apply32AVX512HybridOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		apply32AVX512HybridOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		apply32AVX512HybridInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		apply32AVX512HybridInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		apply32AVX512HybridOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		apply32AVX512HybridOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		apply32AVX512HybridInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		apply32AVX512HybridInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		apply32AVX512HybridOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		apply32AVX512HybridOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		apply32AVX512HybridInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		apply32AVX512HybridInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		apply32AVX512HybridOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		apply32AVX512HybridOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		apply32AVX512HybridInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 81:
-		apply32AVX512HybridInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		apply32AVX512HybridInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 83:
-		apply32AVX512HybridInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		apply32AVX512HybridOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 85:
-		apply32AVX512HybridOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		apply32AVX512HybridOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 87:
-		apply32AVX512HybridOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		apply32AVX512HybridInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 89:
-		apply32AVX512HybridInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		apply32AVX512HybridInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 91:
-		apply32AVX512HybridInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		apply32AVX512HybridOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 93:
-		apply32AVX512HybridOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		apply32AVX512HybridOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 95:
-		apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		apply32AVX512HybridInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		apply32AVX512HybridInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		apply32AVX512HybridOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		apply32AVX512HybridOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		apply32AVX512HybridInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		apply32AVX512HybridInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		apply32AVX512HybridOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		apply32AVX512HybridInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 113:
+		apply32AVX512HybridInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		apply32AVX512HybridInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 115:
+		apply32AVX512HybridInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		apply32AVX512HybridOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 117:
+		apply32AVX512HybridOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		apply32AVX512HybridOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 119:
+		apply32AVX512HybridOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		apply32AVX512HybridInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 121:
+		apply32AVX512HybridInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		apply32AVX512HybridInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 123:
+		apply32AVX512HybridInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		apply32AVX512HybridOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 125:
+		apply32AVX512HybridOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 127:
+		apply32AVX512HybridOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		apply32AVX512HybridInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 129:
-		apply32AVX512HybridInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		apply32AVX512HybridInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 131:
-		apply32AVX512HybridInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		apply32AVX512HybridOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 133:
-		apply32AVX512HybridOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		apply32AVX512HybridOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 135:
-		apply32AVX512HybridOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		apply32AVX512HybridInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 137:
-		apply32AVX512HybridInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		apply32AVX512HybridInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 139:
-		apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridInMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		apply32AVX512HybridOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 141:
-		apply32AVX512HybridOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32AVX512HybridOutMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
+		apply32AVX512HybridOutMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 144:
+		apply32AVX512HybridInQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 146:
+		apply32AVX512HybridInQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 148:
+		apply32AVX512HybridOutQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 150:
+		apply32AVX512HybridOutQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 152:
+		apply32AVX512HybridInQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 154:
+		apply32AVX512HybridInQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 156:
+		apply32AVX512HybridOutQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 158:
+		apply32AVX512HybridOutQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 160:
+		apply32AVX512HybridInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 162:
+		apply32AVX512HybridInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 164:
+		apply32AVX512HybridOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 166:
+		apply32AVX512HybridOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 168:
+		apply32AVX512HybridInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 170:
+		apply32AVX512HybridInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 172:
+		apply32AVX512HybridOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 174:
+		apply32AVX512HybridOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 176:
+		apply32AVX512HybridInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 178:
+		apply32AVX512HybridInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 180:
+		apply32AVX512HybridOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 182:
+		apply32AVX512HybridOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 184:
+		apply32AVX512HybridInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 186:
+		apply32AVX512HybridInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 188:
+		apply32AVX512HybridOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 190:
+		apply32AVX512HybridOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 192:
+		apply32AVX512HybridInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 193:
+		apply32AVX512HybridInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 194:
+		apply32AVX512HybridInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 195:
+		apply32AVX512HybridInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 196:
+		apply32AVX512HybridOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 197:
+		apply32AVX512HybridOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 198:
+		apply32AVX512HybridOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 199:
+		apply32AVX512HybridOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 200:
+		apply32AVX512HybridInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 201:
+		apply32AVX512HybridInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 202:
+		apply32AVX512HybridInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 203:
+		apply32AVX512HybridInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 204:
+		apply32AVX512HybridOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 205:
+		apply32AVX512HybridOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 206:
 		apply32AVX512HybridOutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
-	case 143:
+	case 207:
 		apply32AVX512HybridOutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 208:
+		apply32AVX512HybridInMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 210:
+		apply32AVX512HybridInMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 212:
+		apply32AVX512HybridOutMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 214:
+		apply32AVX512HybridOutMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 216:
+		apply32AVX512HybridInMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 218:
+		apply32AVX512HybridInMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 220:
+		apply32AVX512HybridOutMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 222:
+		apply32AVX512HybridOutMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 224:
+		apply32AVX512HybridInQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 226:
+		apply32AVX512HybridInQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 228:
+		apply32AVX512HybridOutQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 230:
+		apply32AVX512HybridOutQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 232:
+		apply32AVX512HybridInQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 234:
+		apply32AVX512HybridInQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 236:
+		apply32AVX512HybridOutQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 238:
+		apply32AVX512HybridOutQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply32AVX512Hybrid: no form has this ID")
@@ -2081,70 +3041,118 @@ var tableApply64AVX512 = [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, decay,
 	45:  apply64AVX512OutRecipDecayGuard,
 	46:  apply64AVX512OutRecipFusedAccDecay,
 	47:  apply64AVX512OutRecipFusedAccDecayGuard,
-	48:  apply64AVX512InDivMulWdAdd,
-	50:  apply64AVX512InDivMulWdAddFusedAcc,
-	52:  apply64AVX512OutDivMulWdAdd,
-	54:  apply64AVX512OutDivMulWdAddFusedAcc,
-	56:  apply64AVX512InDivMulWdAddDecay,
-	58:  apply64AVX512InDivMulWdAddFusedAccDecay,
-	60:  apply64AVX512OutDivMulWdAddDecay,
-	62:  apply64AVX512OutDivMulWdAddFusedAccDecay,
-	64:  apply64AVX512InMulDivWdAdd,
-	66:  apply64AVX512InMulDivWdAddFusedAcc,
-	68:  apply64AVX512OutMulDivWdAdd,
-	70:  apply64AVX512OutMulDivWdAddFusedAcc,
-	72:  apply64AVX512InMulDivWdAddDecay,
-	74:  apply64AVX512InMulDivWdAddFusedAccDecay,
-	76:  apply64AVX512OutMulDivWdAddDecay,
-	78:  apply64AVX512OutMulDivWdAddFusedAccDecay,
-	80:  apply64AVX512InRecipWdAdd,
-	81:  apply64AVX512InRecipWdAddGuard,
-	82:  apply64AVX512InRecipWdAddFusedAcc,
-	83:  apply64AVX512InRecipWdAddFusedAccGuard,
-	84:  apply64AVX512OutRecipWdAdd,
-	85:  apply64AVX512OutRecipWdAddGuard,
-	86:  apply64AVX512OutRecipWdAddFusedAcc,
-	87:  apply64AVX512OutRecipWdAddFusedAccGuard,
-	88:  apply64AVX512InRecipWdAddDecay,
-	89:  apply64AVX512InRecipWdAddDecayGuard,
-	90:  apply64AVX512InRecipWdAddFusedAccDecay,
-	91:  apply64AVX512InRecipWdAddFusedAccDecayGuard,
-	92:  apply64AVX512OutRecipWdAddDecay,
-	93:  apply64AVX512OutRecipWdAddDecayGuard,
-	94:  apply64AVX512OutRecipWdAddFusedAccDecay,
-	95:  apply64AVX512OutRecipWdAddFusedAccDecayGuard,
-	96:  apply64AVX512InDivMulWdFMA,
-	98:  apply64AVX512InDivMulWdFMAFusedAcc,
-	100: apply64AVX512OutDivMulWdFMA,
-	102: apply64AVX512OutDivMulWdFMAFusedAcc,
-	104: apply64AVX512InDivMulWdFMADecay,
-	106: apply64AVX512InDivMulWdFMAFusedAccDecay,
-	108: apply64AVX512OutDivMulWdFMADecay,
-	110: apply64AVX512OutDivMulWdFMAFusedAccDecay,
-	112: apply64AVX512InMulDivWdFMA,
-	114: apply64AVX512InMulDivWdFMAFusedAcc,
-	116: apply64AVX512OutMulDivWdFMA,
-	118: apply64AVX512OutMulDivWdFMAFusedAcc,
-	120: apply64AVX512InMulDivWdFMADecay,
-	122: apply64AVX512InMulDivWdFMAFusedAccDecay,
-	124: apply64AVX512OutMulDivWdFMADecay,
-	126: apply64AVX512OutMulDivWdFMAFusedAccDecay,
-	128: apply64AVX512InRecipWdFMA,
-	129: apply64AVX512InRecipWdFMAGuard,
-	130: apply64AVX512InRecipWdFMAFusedAcc,
-	131: apply64AVX512InRecipWdFMAFusedAccGuard,
-	132: apply64AVX512OutRecipWdFMA,
-	133: apply64AVX512OutRecipWdFMAGuard,
-	134: apply64AVX512OutRecipWdFMAFusedAcc,
-	135: apply64AVX512OutRecipWdFMAFusedAccGuard,
-	136: apply64AVX512InRecipWdFMADecay,
-	137: apply64AVX512InRecipWdFMADecayGuard,
-	138: apply64AVX512InRecipWdFMAFusedAccDecay,
-	139: apply64AVX512InRecipWdFMAFusedAccDecayGuard,
-	140: apply64AVX512OutRecipWdFMADecay,
-	141: apply64AVX512OutRecipWdFMADecayGuard,
-	142: apply64AVX512OutRecipWdFMAFusedAccDecay,
-	143: apply64AVX512OutRecipWdFMAFusedAccDecayGuard,
+	48:  apply64AVX512InMulRecip,
+	50:  apply64AVX512InMulRecipFusedAcc,
+	52:  apply64AVX512OutMulRecip,
+	54:  apply64AVX512OutMulRecipFusedAcc,
+	56:  apply64AVX512InMulRecipDecay,
+	58:  apply64AVX512InMulRecipFusedAccDecay,
+	60:  apply64AVX512OutMulRecipDecay,
+	62:  apply64AVX512OutMulRecipFusedAccDecay,
+	64:  apply64AVX512InQuotMul,
+	66:  apply64AVX512InQuotMulFusedAcc,
+	68:  apply64AVX512OutQuotMul,
+	70:  apply64AVX512OutQuotMulFusedAcc,
+	72:  apply64AVX512InQuotMulDecay,
+	74:  apply64AVX512InQuotMulFusedAccDecay,
+	76:  apply64AVX512OutQuotMulDecay,
+	78:  apply64AVX512OutQuotMulFusedAccDecay,
+	80:  apply64AVX512InDivMulWdAdd,
+	82:  apply64AVX512InDivMulWdAddFusedAcc,
+	84:  apply64AVX512OutDivMulWdAdd,
+	86:  apply64AVX512OutDivMulWdAddFusedAcc,
+	88:  apply64AVX512InDivMulWdAddDecay,
+	90:  apply64AVX512InDivMulWdAddFusedAccDecay,
+	92:  apply64AVX512OutDivMulWdAddDecay,
+	94:  apply64AVX512OutDivMulWdAddFusedAccDecay,
+	96:  apply64AVX512InMulDivWdAdd,
+	98:  apply64AVX512InMulDivWdAddFusedAcc,
+	100: apply64AVX512OutMulDivWdAdd,
+	102: apply64AVX512OutMulDivWdAddFusedAcc,
+	104: apply64AVX512InMulDivWdAddDecay,
+	106: apply64AVX512InMulDivWdAddFusedAccDecay,
+	108: apply64AVX512OutMulDivWdAddDecay,
+	110: apply64AVX512OutMulDivWdAddFusedAccDecay,
+	112: apply64AVX512InRecipWdAdd,
+	113: apply64AVX512InRecipWdAddGuard,
+	114: apply64AVX512InRecipWdAddFusedAcc,
+	115: apply64AVX512InRecipWdAddFusedAccGuard,
+	116: apply64AVX512OutRecipWdAdd,
+	117: apply64AVX512OutRecipWdAddGuard,
+	118: apply64AVX512OutRecipWdAddFusedAcc,
+	119: apply64AVX512OutRecipWdAddFusedAccGuard,
+	120: apply64AVX512InRecipWdAddDecay,
+	121: apply64AVX512InRecipWdAddDecayGuard,
+	122: apply64AVX512InRecipWdAddFusedAccDecay,
+	123: apply64AVX512InRecipWdAddFusedAccDecayGuard,
+	124: apply64AVX512OutRecipWdAddDecay,
+	125: apply64AVX512OutRecipWdAddDecayGuard,
+	126: apply64AVX512OutRecipWdAddFusedAccDecay,
+	127: apply64AVX512OutRecipWdAddFusedAccDecayGuard,
+	128: apply64AVX512InMulRecipWdAdd,
+	130: apply64AVX512InMulRecipWdAddFusedAcc,
+	132: apply64AVX512OutMulRecipWdAdd,
+	134: apply64AVX512OutMulRecipWdAddFusedAcc,
+	136: apply64AVX512InMulRecipWdAddDecay,
+	138: apply64AVX512InMulRecipWdAddFusedAccDecay,
+	140: apply64AVX512OutMulRecipWdAddDecay,
+	142: apply64AVX512OutMulRecipWdAddFusedAccDecay,
+	144: apply64AVX512InQuotMulWdAdd,
+	146: apply64AVX512InQuotMulWdAddFusedAcc,
+	148: apply64AVX512OutQuotMulWdAdd,
+	150: apply64AVX512OutQuotMulWdAddFusedAcc,
+	152: apply64AVX512InQuotMulWdAddDecay,
+	154: apply64AVX512InQuotMulWdAddFusedAccDecay,
+	156: apply64AVX512OutQuotMulWdAddDecay,
+	158: apply64AVX512OutQuotMulWdAddFusedAccDecay,
+	160: apply64AVX512InDivMulWdFMA,
+	162: apply64AVX512InDivMulWdFMAFusedAcc,
+	164: apply64AVX512OutDivMulWdFMA,
+	166: apply64AVX512OutDivMulWdFMAFusedAcc,
+	168: apply64AVX512InDivMulWdFMADecay,
+	170: apply64AVX512InDivMulWdFMAFusedAccDecay,
+	172: apply64AVX512OutDivMulWdFMADecay,
+	174: apply64AVX512OutDivMulWdFMAFusedAccDecay,
+	176: apply64AVX512InMulDivWdFMA,
+	178: apply64AVX512InMulDivWdFMAFusedAcc,
+	180: apply64AVX512OutMulDivWdFMA,
+	182: apply64AVX512OutMulDivWdFMAFusedAcc,
+	184: apply64AVX512InMulDivWdFMADecay,
+	186: apply64AVX512InMulDivWdFMAFusedAccDecay,
+	188: apply64AVX512OutMulDivWdFMADecay,
+	190: apply64AVX512OutMulDivWdFMAFusedAccDecay,
+	192: apply64AVX512InRecipWdFMA,
+	193: apply64AVX512InRecipWdFMAGuard,
+	194: apply64AVX512InRecipWdFMAFusedAcc,
+	195: apply64AVX512InRecipWdFMAFusedAccGuard,
+	196: apply64AVX512OutRecipWdFMA,
+	197: apply64AVX512OutRecipWdFMAGuard,
+	198: apply64AVX512OutRecipWdFMAFusedAcc,
+	199: apply64AVX512OutRecipWdFMAFusedAccGuard,
+	200: apply64AVX512InRecipWdFMADecay,
+	201: apply64AVX512InRecipWdFMADecayGuard,
+	202: apply64AVX512InRecipWdFMAFusedAccDecay,
+	203: apply64AVX512InRecipWdFMAFusedAccDecayGuard,
+	204: apply64AVX512OutRecipWdFMADecay,
+	205: apply64AVX512OutRecipWdFMADecayGuard,
+	206: apply64AVX512OutRecipWdFMAFusedAccDecay,
+	207: apply64AVX512OutRecipWdFMAFusedAccDecayGuard,
+	208: apply64AVX512InMulRecipWdFMA,
+	210: apply64AVX512InMulRecipWdFMAFusedAcc,
+	212: apply64AVX512OutMulRecipWdFMA,
+	214: apply64AVX512OutMulRecipWdFMAFusedAcc,
+	216: apply64AVX512InMulRecipWdFMADecay,
+	218: apply64AVX512InMulRecipWdFMAFusedAccDecay,
+	220: apply64AVX512OutMulRecipWdFMADecay,
+	222: apply64AVX512OutMulRecipWdFMAFusedAccDecay,
+	224: apply64AVX512InQuotMulWdFMA,
+	226: apply64AVX512InQuotMulWdFMAFusedAcc,
+	228: apply64AVX512OutQuotMulWdFMA,
+	230: apply64AVX512OutQuotMulWdFMAFusedAcc,
+	232: apply64AVX512InQuotMulWdFMADecay,
+	234: apply64AVX512InQuotMulWdFMAFusedAccDecay,
+	236: apply64AVX512OutQuotMulWdFMADecay,
+	238: apply64AVX512OutQuotMulWdFMAFusedAccDecay,
 }
 
 // Apply64AVX512 runs the AVX512 kernel for float64 of the form whose ref.Form.ID is id; it panics
@@ -2248,196 +3256,340 @@ func Apply64AVX512(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) 
 		apply64AVX512OutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		apply64AVX512InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		apply64AVX512InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		apply64AVX512OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		apply64AVX512OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		apply64AVX512InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		apply64AVX512InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		apply64AVX512OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		apply64AVX512OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		apply64AVX512InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		apply64AVX512InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		apply64AVX512OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		apply64AVX512OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		apply64AVX512InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		apply64AVX512InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		apply64AVX512OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		apply64AVX512OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		apply64AVX512InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 81:
-		apply64AVX512InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		apply64AVX512InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 83:
-		apply64AVX512InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		apply64AVX512OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 85:
-		apply64AVX512OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		apply64AVX512OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 87:
-		apply64AVX512OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		apply64AVX512InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 89:
-		apply64AVX512InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		apply64AVX512InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 91:
-		apply64AVX512InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		apply64AVX512OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 93:
-		apply64AVX512OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		apply64AVX512OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 95:
-		apply64AVX512OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		apply64AVX512InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		apply64AVX512InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		apply64AVX512OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		apply64AVX512OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		apply64AVX512InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		apply64AVX512InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		apply64AVX512OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		apply64AVX512OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		apply64AVX512InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 113:
+		apply64AVX512InRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		apply64AVX512InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 115:
+		apply64AVX512InRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		apply64AVX512OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 117:
+		apply64AVX512OutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		apply64AVX512OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 119:
+		apply64AVX512OutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		apply64AVX512InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 121:
+		apply64AVX512InRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		apply64AVX512InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 123:
+		apply64AVX512InRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		apply64AVX512OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 125:
+		apply64AVX512OutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		apply64AVX512OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 127:
+		apply64AVX512OutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		apply64AVX512InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 129:
-		apply64AVX512InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		apply64AVX512InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 131:
-		apply64AVX512InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		apply64AVX512OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 133:
-		apply64AVX512OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		apply64AVX512OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 135:
-		apply64AVX512OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		apply64AVX512InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 137:
-		apply64AVX512InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		apply64AVX512InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 139:
-		apply64AVX512InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512InMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		apply64AVX512OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 141:
-		apply64AVX512OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512OutMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
+		apply64AVX512OutMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 144:
+		apply64AVX512InQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 146:
+		apply64AVX512InQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 148:
+		apply64AVX512OutQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 150:
+		apply64AVX512OutQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 152:
+		apply64AVX512InQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 154:
+		apply64AVX512InQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 156:
+		apply64AVX512OutQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 158:
+		apply64AVX512OutQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 160:
+		apply64AVX512InDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 162:
+		apply64AVX512InDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 164:
+		apply64AVX512OutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 166:
+		apply64AVX512OutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 168:
+		apply64AVX512InDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 170:
+		apply64AVX512InDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 172:
+		apply64AVX512OutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 174:
+		apply64AVX512OutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 176:
+		apply64AVX512InMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 178:
+		apply64AVX512InMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 180:
+		apply64AVX512OutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 182:
+		apply64AVX512OutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 184:
+		apply64AVX512InMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 186:
+		apply64AVX512InMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 188:
+		apply64AVX512OutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 190:
+		apply64AVX512OutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 192:
+		apply64AVX512InRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 193:
+		apply64AVX512InRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 194:
+		apply64AVX512InRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 195:
+		apply64AVX512InRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 196:
+		apply64AVX512OutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 197:
+		apply64AVX512OutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 198:
+		apply64AVX512OutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 199:
+		apply64AVX512OutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 200:
+		apply64AVX512InRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 201:
+		apply64AVX512InRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 202:
+		apply64AVX512InRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 203:
+		apply64AVX512InRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 204:
+		apply64AVX512OutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 205:
+		apply64AVX512OutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 206:
 		apply64AVX512OutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
-	case 143:
+	case 207:
 		apply64AVX512OutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 208:
+		apply64AVX512InMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 210:
+		apply64AVX512InMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 212:
+		apply64AVX512OutMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 214:
+		apply64AVX512OutMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 216:
+		apply64AVX512InMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 218:
+		apply64AVX512InMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 220:
+		apply64AVX512OutMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 222:
+		apply64AVX512OutMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 224:
+		apply64AVX512InQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 226:
+		apply64AVX512InQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 228:
+		apply64AVX512OutQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 230:
+		apply64AVX512OutQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 232:
+		apply64AVX512InQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 234:
+		apply64AVX512InQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 236:
+		apply64AVX512OutQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 238:
+		apply64AVX512OutQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply64AVX512: no form has this ID")
@@ -2489,70 +3641,118 @@ var tableApply64AVX512Hybrid = [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, 
 	45:  apply64AVX512HybridOutRecipDecayGuard,
 	46:  apply64AVX512HybridOutRecipFusedAccDecay,
 	47:  apply64AVX512HybridOutRecipFusedAccDecayGuard,
-	48:  apply64AVX512HybridInDivMulWdAdd,
-	50:  apply64AVX512HybridInDivMulWdAddFusedAcc,
-	52:  apply64AVX512HybridOutDivMulWdAdd,
-	54:  apply64AVX512HybridOutDivMulWdAddFusedAcc,
-	56:  apply64AVX512HybridInDivMulWdAddDecay,
-	58:  apply64AVX512HybridInDivMulWdAddFusedAccDecay,
-	60:  apply64AVX512HybridOutDivMulWdAddDecay,
-	62:  apply64AVX512HybridOutDivMulWdAddFusedAccDecay,
-	64:  apply64AVX512HybridInMulDivWdAdd,
-	66:  apply64AVX512HybridInMulDivWdAddFusedAcc,
-	68:  apply64AVX512HybridOutMulDivWdAdd,
-	70:  apply64AVX512HybridOutMulDivWdAddFusedAcc,
-	72:  apply64AVX512HybridInMulDivWdAddDecay,
-	74:  apply64AVX512HybridInMulDivWdAddFusedAccDecay,
-	76:  apply64AVX512HybridOutMulDivWdAddDecay,
-	78:  apply64AVX512HybridOutMulDivWdAddFusedAccDecay,
-	80:  apply64AVX512HybridInRecipWdAdd,
-	81:  apply64AVX512HybridInRecipWdAddGuard,
-	82:  apply64AVX512HybridInRecipWdAddFusedAcc,
-	83:  apply64AVX512HybridInRecipWdAddFusedAccGuard,
-	84:  apply64AVX512HybridOutRecipWdAdd,
-	85:  apply64AVX512HybridOutRecipWdAddGuard,
-	86:  apply64AVX512HybridOutRecipWdAddFusedAcc,
-	87:  apply64AVX512HybridOutRecipWdAddFusedAccGuard,
-	88:  apply64AVX512HybridInRecipWdAddDecay,
-	89:  apply64AVX512HybridInRecipWdAddDecayGuard,
-	90:  apply64AVX512HybridInRecipWdAddFusedAccDecay,
-	91:  apply64AVX512HybridInRecipWdAddFusedAccDecayGuard,
-	92:  apply64AVX512HybridOutRecipWdAddDecay,
-	93:  apply64AVX512HybridOutRecipWdAddDecayGuard,
-	94:  apply64AVX512HybridOutRecipWdAddFusedAccDecay,
-	95:  apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard,
-	96:  apply64AVX512HybridInDivMulWdFMA,
-	98:  apply64AVX512HybridInDivMulWdFMAFusedAcc,
-	100: apply64AVX512HybridOutDivMulWdFMA,
-	102: apply64AVX512HybridOutDivMulWdFMAFusedAcc,
-	104: apply64AVX512HybridInDivMulWdFMADecay,
-	106: apply64AVX512HybridInDivMulWdFMAFusedAccDecay,
-	108: apply64AVX512HybridOutDivMulWdFMADecay,
-	110: apply64AVX512HybridOutDivMulWdFMAFusedAccDecay,
-	112: apply64AVX512HybridInMulDivWdFMA,
-	114: apply64AVX512HybridInMulDivWdFMAFusedAcc,
-	116: apply64AVX512HybridOutMulDivWdFMA,
-	118: apply64AVX512HybridOutMulDivWdFMAFusedAcc,
-	120: apply64AVX512HybridInMulDivWdFMADecay,
-	122: apply64AVX512HybridInMulDivWdFMAFusedAccDecay,
-	124: apply64AVX512HybridOutMulDivWdFMADecay,
-	126: apply64AVX512HybridOutMulDivWdFMAFusedAccDecay,
-	128: apply64AVX512HybridInRecipWdFMA,
-	129: apply64AVX512HybridInRecipWdFMAGuard,
-	130: apply64AVX512HybridInRecipWdFMAFusedAcc,
-	131: apply64AVX512HybridInRecipWdFMAFusedAccGuard,
-	132: apply64AVX512HybridOutRecipWdFMA,
-	133: apply64AVX512HybridOutRecipWdFMAGuard,
-	134: apply64AVX512HybridOutRecipWdFMAFusedAcc,
-	135: apply64AVX512HybridOutRecipWdFMAFusedAccGuard,
-	136: apply64AVX512HybridInRecipWdFMADecay,
-	137: apply64AVX512HybridInRecipWdFMADecayGuard,
-	138: apply64AVX512HybridInRecipWdFMAFusedAccDecay,
-	139: apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard,
-	140: apply64AVX512HybridOutRecipWdFMADecay,
-	141: apply64AVX512HybridOutRecipWdFMADecayGuard,
-	142: apply64AVX512HybridOutRecipWdFMAFusedAccDecay,
-	143: apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard,
+	48:  apply64AVX512HybridInMulRecip,
+	50:  apply64AVX512HybridInMulRecipFusedAcc,
+	52:  apply64AVX512HybridOutMulRecip,
+	54:  apply64AVX512HybridOutMulRecipFusedAcc,
+	56:  apply64AVX512HybridInMulRecipDecay,
+	58:  apply64AVX512HybridInMulRecipFusedAccDecay,
+	60:  apply64AVX512HybridOutMulRecipDecay,
+	62:  apply64AVX512HybridOutMulRecipFusedAccDecay,
+	64:  apply64AVX512HybridInQuotMul,
+	66:  apply64AVX512HybridInQuotMulFusedAcc,
+	68:  apply64AVX512HybridOutQuotMul,
+	70:  apply64AVX512HybridOutQuotMulFusedAcc,
+	72:  apply64AVX512HybridInQuotMulDecay,
+	74:  apply64AVX512HybridInQuotMulFusedAccDecay,
+	76:  apply64AVX512HybridOutQuotMulDecay,
+	78:  apply64AVX512HybridOutQuotMulFusedAccDecay,
+	80:  apply64AVX512HybridInDivMulWdAdd,
+	82:  apply64AVX512HybridInDivMulWdAddFusedAcc,
+	84:  apply64AVX512HybridOutDivMulWdAdd,
+	86:  apply64AVX512HybridOutDivMulWdAddFusedAcc,
+	88:  apply64AVX512HybridInDivMulWdAddDecay,
+	90:  apply64AVX512HybridInDivMulWdAddFusedAccDecay,
+	92:  apply64AVX512HybridOutDivMulWdAddDecay,
+	94:  apply64AVX512HybridOutDivMulWdAddFusedAccDecay,
+	96:  apply64AVX512HybridInMulDivWdAdd,
+	98:  apply64AVX512HybridInMulDivWdAddFusedAcc,
+	100: apply64AVX512HybridOutMulDivWdAdd,
+	102: apply64AVX512HybridOutMulDivWdAddFusedAcc,
+	104: apply64AVX512HybridInMulDivWdAddDecay,
+	106: apply64AVX512HybridInMulDivWdAddFusedAccDecay,
+	108: apply64AVX512HybridOutMulDivWdAddDecay,
+	110: apply64AVX512HybridOutMulDivWdAddFusedAccDecay,
+	112: apply64AVX512HybridInRecipWdAdd,
+	113: apply64AVX512HybridInRecipWdAddGuard,
+	114: apply64AVX512HybridInRecipWdAddFusedAcc,
+	115: apply64AVX512HybridInRecipWdAddFusedAccGuard,
+	116: apply64AVX512HybridOutRecipWdAdd,
+	117: apply64AVX512HybridOutRecipWdAddGuard,
+	118: apply64AVX512HybridOutRecipWdAddFusedAcc,
+	119: apply64AVX512HybridOutRecipWdAddFusedAccGuard,
+	120: apply64AVX512HybridInRecipWdAddDecay,
+	121: apply64AVX512HybridInRecipWdAddDecayGuard,
+	122: apply64AVX512HybridInRecipWdAddFusedAccDecay,
+	123: apply64AVX512HybridInRecipWdAddFusedAccDecayGuard,
+	124: apply64AVX512HybridOutRecipWdAddDecay,
+	125: apply64AVX512HybridOutRecipWdAddDecayGuard,
+	126: apply64AVX512HybridOutRecipWdAddFusedAccDecay,
+	127: apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard,
+	128: apply64AVX512HybridInMulRecipWdAdd,
+	130: apply64AVX512HybridInMulRecipWdAddFusedAcc,
+	132: apply64AVX512HybridOutMulRecipWdAdd,
+	134: apply64AVX512HybridOutMulRecipWdAddFusedAcc,
+	136: apply64AVX512HybridInMulRecipWdAddDecay,
+	138: apply64AVX512HybridInMulRecipWdAddFusedAccDecay,
+	140: apply64AVX512HybridOutMulRecipWdAddDecay,
+	142: apply64AVX512HybridOutMulRecipWdAddFusedAccDecay,
+	144: apply64AVX512HybridInQuotMulWdAdd,
+	146: apply64AVX512HybridInQuotMulWdAddFusedAcc,
+	148: apply64AVX512HybridOutQuotMulWdAdd,
+	150: apply64AVX512HybridOutQuotMulWdAddFusedAcc,
+	152: apply64AVX512HybridInQuotMulWdAddDecay,
+	154: apply64AVX512HybridInQuotMulWdAddFusedAccDecay,
+	156: apply64AVX512HybridOutQuotMulWdAddDecay,
+	158: apply64AVX512HybridOutQuotMulWdAddFusedAccDecay,
+	160: apply64AVX512HybridInDivMulWdFMA,
+	162: apply64AVX512HybridInDivMulWdFMAFusedAcc,
+	164: apply64AVX512HybridOutDivMulWdFMA,
+	166: apply64AVX512HybridOutDivMulWdFMAFusedAcc,
+	168: apply64AVX512HybridInDivMulWdFMADecay,
+	170: apply64AVX512HybridInDivMulWdFMAFusedAccDecay,
+	172: apply64AVX512HybridOutDivMulWdFMADecay,
+	174: apply64AVX512HybridOutDivMulWdFMAFusedAccDecay,
+	176: apply64AVX512HybridInMulDivWdFMA,
+	178: apply64AVX512HybridInMulDivWdFMAFusedAcc,
+	180: apply64AVX512HybridOutMulDivWdFMA,
+	182: apply64AVX512HybridOutMulDivWdFMAFusedAcc,
+	184: apply64AVX512HybridInMulDivWdFMADecay,
+	186: apply64AVX512HybridInMulDivWdFMAFusedAccDecay,
+	188: apply64AVX512HybridOutMulDivWdFMADecay,
+	190: apply64AVX512HybridOutMulDivWdFMAFusedAccDecay,
+	192: apply64AVX512HybridInRecipWdFMA,
+	193: apply64AVX512HybridInRecipWdFMAGuard,
+	194: apply64AVX512HybridInRecipWdFMAFusedAcc,
+	195: apply64AVX512HybridInRecipWdFMAFusedAccGuard,
+	196: apply64AVX512HybridOutRecipWdFMA,
+	197: apply64AVX512HybridOutRecipWdFMAGuard,
+	198: apply64AVX512HybridOutRecipWdFMAFusedAcc,
+	199: apply64AVX512HybridOutRecipWdFMAFusedAccGuard,
+	200: apply64AVX512HybridInRecipWdFMADecay,
+	201: apply64AVX512HybridInRecipWdFMADecayGuard,
+	202: apply64AVX512HybridInRecipWdFMAFusedAccDecay,
+	203: apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard,
+	204: apply64AVX512HybridOutRecipWdFMADecay,
+	205: apply64AVX512HybridOutRecipWdFMADecayGuard,
+	206: apply64AVX512HybridOutRecipWdFMAFusedAccDecay,
+	207: apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard,
+	208: apply64AVX512HybridInMulRecipWdFMA,
+	210: apply64AVX512HybridInMulRecipWdFMAFusedAcc,
+	212: apply64AVX512HybridOutMulRecipWdFMA,
+	214: apply64AVX512HybridOutMulRecipWdFMAFusedAcc,
+	216: apply64AVX512HybridInMulRecipWdFMADecay,
+	218: apply64AVX512HybridInMulRecipWdFMAFusedAccDecay,
+	220: apply64AVX512HybridOutMulRecipWdFMADecay,
+	222: apply64AVX512HybridOutMulRecipWdFMAFusedAccDecay,
+	224: apply64AVX512HybridInQuotMulWdFMA,
+	226: apply64AVX512HybridInQuotMulWdFMAFusedAcc,
+	228: apply64AVX512HybridOutQuotMulWdFMA,
+	230: apply64AVX512HybridOutQuotMulWdFMAFusedAcc,
+	232: apply64AVX512HybridInQuotMulWdFMADecay,
+	234: apply64AVX512HybridInQuotMulWdFMAFusedAccDecay,
+	236: apply64AVX512HybridOutQuotMulWdFMADecay,
+	238: apply64AVX512HybridOutQuotMulWdFMAFusedAccDecay,
 }
 
 // Apply64AVX512Hybrid runs the AVX512Hybrid kernel for float64 of the form whose ref.Form.ID is id; it panics
@@ -2656,196 +3856,340 @@ func Apply64AVX512Hybrid(id int, x, s, g []float64, lr, eps, wd, decay, gain flo
 		apply64AVX512HybridOutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		apply64AVX512HybridInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		apply64AVX512HybridInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		apply64AVX512HybridOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		apply64AVX512HybridOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		apply64AVX512HybridInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		apply64AVX512HybridInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		apply64AVX512HybridOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		apply64AVX512HybridOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		apply64AVX512HybridInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		apply64AVX512HybridInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		apply64AVX512HybridOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		apply64AVX512HybridOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		apply64AVX512HybridInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		apply64AVX512HybridInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		apply64AVX512HybridOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		apply64AVX512HybridOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		apply64AVX512HybridInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 81:
-		apply64AVX512HybridInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		apply64AVX512HybridInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 83:
-		apply64AVX512HybridInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		apply64AVX512HybridOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 85:
-		apply64AVX512HybridOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		apply64AVX512HybridOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 87:
-		apply64AVX512HybridOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		apply64AVX512HybridInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 89:
-		apply64AVX512HybridInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		apply64AVX512HybridInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 91:
-		apply64AVX512HybridInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		apply64AVX512HybridOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 93:
-		apply64AVX512HybridOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		apply64AVX512HybridOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 95:
-		apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		apply64AVX512HybridInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		apply64AVX512HybridInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		apply64AVX512HybridOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		apply64AVX512HybridOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		apply64AVX512HybridInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		apply64AVX512HybridInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		apply64AVX512HybridOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		apply64AVX512HybridOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		apply64AVX512HybridInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 113:
+		apply64AVX512HybridInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		apply64AVX512HybridInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 115:
+		apply64AVX512HybridInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		apply64AVX512HybridOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 117:
+		apply64AVX512HybridOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		apply64AVX512HybridOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 119:
+		apply64AVX512HybridOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		apply64AVX512HybridInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 121:
+		apply64AVX512HybridInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		apply64AVX512HybridInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 123:
+		apply64AVX512HybridInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		apply64AVX512HybridOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 125:
+		apply64AVX512HybridOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		apply64AVX512HybridOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 127:
+		apply64AVX512HybridOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		apply64AVX512HybridInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 129:
-		apply64AVX512HybridInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		apply64AVX512HybridInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 131:
-		apply64AVX512HybridInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		apply64AVX512HybridOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 133:
-		apply64AVX512HybridOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		apply64AVX512HybridOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 135:
-		apply64AVX512HybridOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		apply64AVX512HybridInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 137:
-		apply64AVX512HybridInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		apply64AVX512HybridInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 139:
-		apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridInMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		apply64AVX512HybridOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 141:
-		apply64AVX512HybridOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64AVX512HybridOutMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
+		apply64AVX512HybridOutMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 144:
+		apply64AVX512HybridInQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 146:
+		apply64AVX512HybridInQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 148:
+		apply64AVX512HybridOutQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 150:
+		apply64AVX512HybridOutQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 152:
+		apply64AVX512HybridInQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 154:
+		apply64AVX512HybridInQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 156:
+		apply64AVX512HybridOutQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 158:
+		apply64AVX512HybridOutQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 160:
+		apply64AVX512HybridInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 162:
+		apply64AVX512HybridInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 164:
+		apply64AVX512HybridOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 166:
+		apply64AVX512HybridOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 168:
+		apply64AVX512HybridInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 170:
+		apply64AVX512HybridInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 172:
+		apply64AVX512HybridOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 174:
+		apply64AVX512HybridOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 176:
+		apply64AVX512HybridInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 178:
+		apply64AVX512HybridInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 180:
+		apply64AVX512HybridOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 182:
+		apply64AVX512HybridOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 184:
+		apply64AVX512HybridInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 186:
+		apply64AVX512HybridInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 188:
+		apply64AVX512HybridOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 190:
+		apply64AVX512HybridOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 192:
+		apply64AVX512HybridInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 193:
+		apply64AVX512HybridInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 194:
+		apply64AVX512HybridInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 195:
+		apply64AVX512HybridInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 196:
+		apply64AVX512HybridOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 197:
+		apply64AVX512HybridOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 198:
+		apply64AVX512HybridOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 199:
+		apply64AVX512HybridOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 200:
+		apply64AVX512HybridInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 201:
+		apply64AVX512HybridInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 202:
+		apply64AVX512HybridInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 203:
+		apply64AVX512HybridInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 204:
+		apply64AVX512HybridOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 205:
+		apply64AVX512HybridOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 206:
 		apply64AVX512HybridOutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
-	case 143:
+	case 207:
 		apply64AVX512HybridOutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 208:
+		apply64AVX512HybridInMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 210:
+		apply64AVX512HybridInMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 212:
+		apply64AVX512HybridOutMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 214:
+		apply64AVX512HybridOutMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 216:
+		apply64AVX512HybridInMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 218:
+		apply64AVX512HybridInMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 220:
+		apply64AVX512HybridOutMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 222:
+		apply64AVX512HybridOutMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 224:
+		apply64AVX512HybridInQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 226:
+		apply64AVX512HybridInQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 228:
+		apply64AVX512HybridOutQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 230:
+		apply64AVX512HybridOutQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 232:
+		apply64AVX512HybridInQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 234:
+		apply64AVX512HybridInQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 236:
+		apply64AVX512HybridOutQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 238:
+		apply64AVX512HybridOutQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply64AVX512Hybrid: no form has this ID")
@@ -2897,70 +4241,118 @@ var tableSumSquares32AVX2 = [ref.NumIDs]func(x, g []float32, wd float32) float32
 	45:  sumSquares32AVX2,
 	46:  sumSquares32AVX2FusedAcc,
 	47:  sumSquares32AVX2FusedAcc,
-	48:  sumSquares32AVX2WdAdd,
-	50:  sumSquares32AVX2WdAddFusedAcc,
-	52:  sumSquares32AVX2WdAdd,
-	54:  sumSquares32AVX2WdAddFusedAcc,
-	56:  sumSquares32AVX2WdAdd,
-	58:  sumSquares32AVX2WdAddFusedAcc,
-	60:  sumSquares32AVX2WdAdd,
-	62:  sumSquares32AVX2WdAddFusedAcc,
-	64:  sumSquares32AVX2WdAdd,
-	66:  sumSquares32AVX2WdAddFusedAcc,
-	68:  sumSquares32AVX2WdAdd,
-	70:  sumSquares32AVX2WdAddFusedAcc,
-	72:  sumSquares32AVX2WdAdd,
-	74:  sumSquares32AVX2WdAddFusedAcc,
-	76:  sumSquares32AVX2WdAdd,
-	78:  sumSquares32AVX2WdAddFusedAcc,
+	48:  sumSquares32AVX2,
+	50:  sumSquares32AVX2FusedAcc,
+	52:  sumSquares32AVX2,
+	54:  sumSquares32AVX2FusedAcc,
+	56:  sumSquares32AVX2,
+	58:  sumSquares32AVX2FusedAcc,
+	60:  sumSquares32AVX2,
+	62:  sumSquares32AVX2FusedAcc,
+	64:  sumSquares32AVX2,
+	66:  sumSquares32AVX2FusedAcc,
+	68:  sumSquares32AVX2,
+	70:  sumSquares32AVX2FusedAcc,
+	72:  sumSquares32AVX2,
+	74:  sumSquares32AVX2FusedAcc,
+	76:  sumSquares32AVX2,
+	78:  sumSquares32AVX2FusedAcc,
 	80:  sumSquares32AVX2WdAdd,
-	81:  sumSquares32AVX2WdAdd,
 	82:  sumSquares32AVX2WdAddFusedAcc,
-	83:  sumSquares32AVX2WdAddFusedAcc,
 	84:  sumSquares32AVX2WdAdd,
-	85:  sumSquares32AVX2WdAdd,
 	86:  sumSquares32AVX2WdAddFusedAcc,
-	87:  sumSquares32AVX2WdAddFusedAcc,
 	88:  sumSquares32AVX2WdAdd,
-	89:  sumSquares32AVX2WdAdd,
 	90:  sumSquares32AVX2WdAddFusedAcc,
-	91:  sumSquares32AVX2WdAddFusedAcc,
 	92:  sumSquares32AVX2WdAdd,
-	93:  sumSquares32AVX2WdAdd,
 	94:  sumSquares32AVX2WdAddFusedAcc,
-	95:  sumSquares32AVX2WdAddFusedAcc,
-	96:  sumSquares32AVX2WdFMA,
-	98:  sumSquares32AVX2WdFMAFusedAcc,
-	100: sumSquares32AVX2WdFMA,
-	102: sumSquares32AVX2WdFMAFusedAcc,
-	104: sumSquares32AVX2WdFMA,
-	106: sumSquares32AVX2WdFMAFusedAcc,
-	108: sumSquares32AVX2WdFMA,
-	110: sumSquares32AVX2WdFMAFusedAcc,
-	112: sumSquares32AVX2WdFMA,
-	114: sumSquares32AVX2WdFMAFusedAcc,
-	116: sumSquares32AVX2WdFMA,
-	118: sumSquares32AVX2WdFMAFusedAcc,
-	120: sumSquares32AVX2WdFMA,
-	122: sumSquares32AVX2WdFMAFusedAcc,
-	124: sumSquares32AVX2WdFMA,
-	126: sumSquares32AVX2WdFMAFusedAcc,
-	128: sumSquares32AVX2WdFMA,
-	129: sumSquares32AVX2WdFMA,
-	130: sumSquares32AVX2WdFMAFusedAcc,
-	131: sumSquares32AVX2WdFMAFusedAcc,
-	132: sumSquares32AVX2WdFMA,
-	133: sumSquares32AVX2WdFMA,
-	134: sumSquares32AVX2WdFMAFusedAcc,
-	135: sumSquares32AVX2WdFMAFusedAcc,
-	136: sumSquares32AVX2WdFMA,
-	137: sumSquares32AVX2WdFMA,
-	138: sumSquares32AVX2WdFMAFusedAcc,
-	139: sumSquares32AVX2WdFMAFusedAcc,
-	140: sumSquares32AVX2WdFMA,
-	141: sumSquares32AVX2WdFMA,
-	142: sumSquares32AVX2WdFMAFusedAcc,
-	143: sumSquares32AVX2WdFMAFusedAcc,
+	96:  sumSquares32AVX2WdAdd,
+	98:  sumSquares32AVX2WdAddFusedAcc,
+	100: sumSquares32AVX2WdAdd,
+	102: sumSquares32AVX2WdAddFusedAcc,
+	104: sumSquares32AVX2WdAdd,
+	106: sumSquares32AVX2WdAddFusedAcc,
+	108: sumSquares32AVX2WdAdd,
+	110: sumSquares32AVX2WdAddFusedAcc,
+	112: sumSquares32AVX2WdAdd,
+	113: sumSquares32AVX2WdAdd,
+	114: sumSquares32AVX2WdAddFusedAcc,
+	115: sumSquares32AVX2WdAddFusedAcc,
+	116: sumSquares32AVX2WdAdd,
+	117: sumSquares32AVX2WdAdd,
+	118: sumSquares32AVX2WdAddFusedAcc,
+	119: sumSquares32AVX2WdAddFusedAcc,
+	120: sumSquares32AVX2WdAdd,
+	121: sumSquares32AVX2WdAdd,
+	122: sumSquares32AVX2WdAddFusedAcc,
+	123: sumSquares32AVX2WdAddFusedAcc,
+	124: sumSquares32AVX2WdAdd,
+	125: sumSquares32AVX2WdAdd,
+	126: sumSquares32AVX2WdAddFusedAcc,
+	127: sumSquares32AVX2WdAddFusedAcc,
+	128: sumSquares32AVX2WdAdd,
+	130: sumSquares32AVX2WdAddFusedAcc,
+	132: sumSquares32AVX2WdAdd,
+	134: sumSquares32AVX2WdAddFusedAcc,
+	136: sumSquares32AVX2WdAdd,
+	138: sumSquares32AVX2WdAddFusedAcc,
+	140: sumSquares32AVX2WdAdd,
+	142: sumSquares32AVX2WdAddFusedAcc,
+	144: sumSquares32AVX2WdAdd,
+	146: sumSquares32AVX2WdAddFusedAcc,
+	148: sumSquares32AVX2WdAdd,
+	150: sumSquares32AVX2WdAddFusedAcc,
+	152: sumSquares32AVX2WdAdd,
+	154: sumSquares32AVX2WdAddFusedAcc,
+	156: sumSquares32AVX2WdAdd,
+	158: sumSquares32AVX2WdAddFusedAcc,
+	160: sumSquares32AVX2WdFMA,
+	162: sumSquares32AVX2WdFMAFusedAcc,
+	164: sumSquares32AVX2WdFMA,
+	166: sumSquares32AVX2WdFMAFusedAcc,
+	168: sumSquares32AVX2WdFMA,
+	170: sumSquares32AVX2WdFMAFusedAcc,
+	172: sumSquares32AVX2WdFMA,
+	174: sumSquares32AVX2WdFMAFusedAcc,
+	176: sumSquares32AVX2WdFMA,
+	178: sumSquares32AVX2WdFMAFusedAcc,
+	180: sumSquares32AVX2WdFMA,
+	182: sumSquares32AVX2WdFMAFusedAcc,
+	184: sumSquares32AVX2WdFMA,
+	186: sumSquares32AVX2WdFMAFusedAcc,
+	188: sumSquares32AVX2WdFMA,
+	190: sumSquares32AVX2WdFMAFusedAcc,
+	192: sumSquares32AVX2WdFMA,
+	193: sumSquares32AVX2WdFMA,
+	194: sumSquares32AVX2WdFMAFusedAcc,
+	195: sumSquares32AVX2WdFMAFusedAcc,
+	196: sumSquares32AVX2WdFMA,
+	197: sumSquares32AVX2WdFMA,
+	198: sumSquares32AVX2WdFMAFusedAcc,
+	199: sumSquares32AVX2WdFMAFusedAcc,
+	200: sumSquares32AVX2WdFMA,
+	201: sumSquares32AVX2WdFMA,
+	202: sumSquares32AVX2WdFMAFusedAcc,
+	203: sumSquares32AVX2WdFMAFusedAcc,
+	204: sumSquares32AVX2WdFMA,
+	205: sumSquares32AVX2WdFMA,
+	206: sumSquares32AVX2WdFMAFusedAcc,
+	207: sumSquares32AVX2WdFMAFusedAcc,
+	208: sumSquares32AVX2WdFMA,
+	210: sumSquares32AVX2WdFMAFusedAcc,
+	212: sumSquares32AVX2WdFMA,
+	214: sumSquares32AVX2WdFMAFusedAcc,
+	216: sumSquares32AVX2WdFMA,
+	218: sumSquares32AVX2WdFMAFusedAcc,
+	220: sumSquares32AVX2WdFMA,
+	222: sumSquares32AVX2WdFMAFusedAcc,
+	224: sumSquares32AVX2WdFMA,
+	226: sumSquares32AVX2WdFMAFusedAcc,
+	228: sumSquares32AVX2WdFMA,
+	230: sumSquares32AVX2WdFMAFusedAcc,
+	232: sumSquares32AVX2WdFMA,
+	234: sumSquares32AVX2WdFMAFusedAcc,
+	236: sumSquares32AVX2WdFMA,
+	238: sumSquares32AVX2WdFMAFusedAcc,
 }
 
 // SumSquares32AVX2 runs the AVX2 sum of squares of g' for float32 of the form whose ref.Form.ID is id; it panics
@@ -3032,132 +4424,228 @@ func SumSquares32AVX2(id int, x, g []float32, wd float32) float32 {
 	case 47:
 		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 48:
-		return sumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 50:
-		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 52:
-		return sumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 54:
-		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 56:
-		return sumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 58:
-		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 60:
-		return sumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 62:
-		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 64:
-		return sumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 66:
-		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 68:
-		return sumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 70:
-		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 72:
-		return sumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 74:
-		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 76:
-		return sumSquares32AVX2WdAdd(x, g, wd)
+		return sumSquares32AVX2(x, g, wd)
 	case 78:
-		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares32AVX2FusedAcc(x, g, wd)
 	case 80:
-		return sumSquares32AVX2WdAdd(x, g, wd)
-	case 81:
 		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 82:
 		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
-	case 83:
-		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 84:
-		return sumSquares32AVX2WdAdd(x, g, wd)
-	case 85:
 		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 86:
 		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
-	case 87:
-		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 88:
-		return sumSquares32AVX2WdAdd(x, g, wd)
-	case 89:
 		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 90:
 		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
-	case 91:
-		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 92:
-		return sumSquares32AVX2WdAdd(x, g, wd)
-	case 93:
 		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 94:
 		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
-	case 95:
-		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 96:
-		return sumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 98:
-		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 100:
-		return sumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 102:
-		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 104:
-		return sumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 106:
-		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 108:
-		return sumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 110:
-		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 112:
-		return sumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
+	case 113:
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 114:
-		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 115:
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 116:
-		return sumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
+	case 117:
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 118:
-		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 119:
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 120:
-		return sumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
+	case 121:
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 122:
-		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 123:
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 124:
-		return sumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
+	case 125:
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 126:
-		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 127:
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 128:
-		return sumSquares32AVX2WdFMA(x, g, wd)
-	case 129:
-		return sumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 130:
-		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
-	case 131:
-		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 132:
-		return sumSquares32AVX2WdFMA(x, g, wd)
-	case 133:
-		return sumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 134:
-		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
-	case 135:
-		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 136:
-		return sumSquares32AVX2WdFMA(x, g, wd)
-	case 137:
-		return sumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 138:
-		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
-	case 139:
-		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
 	case 140:
-		return sumSquares32AVX2WdFMA(x, g, wd)
-	case 141:
-		return sumSquares32AVX2WdFMA(x, g, wd)
+		return sumSquares32AVX2WdAdd(x, g, wd)
 	case 142:
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 144:
+		return sumSquares32AVX2WdAdd(x, g, wd)
+	case 146:
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 148:
+		return sumSquares32AVX2WdAdd(x, g, wd)
+	case 150:
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 152:
+		return sumSquares32AVX2WdAdd(x, g, wd)
+	case 154:
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 156:
+		return sumSquares32AVX2WdAdd(x, g, wd)
+	case 158:
+		return sumSquares32AVX2WdAddFusedAcc(x, g, wd)
+	case 160:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 162:
 		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
-	case 143:
+	case 164:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 166:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 168:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 170:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 172:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 174:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 176:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 178:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 180:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 182:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 184:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 186:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 188:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 190:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 192:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 193:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 194:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 195:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 196:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 197:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 198:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 199:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 200:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 201:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 202:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 203:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 204:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 205:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 206:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 207:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 208:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 210:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 212:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 214:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 216:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 218:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 220:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 222:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 224:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 226:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 228:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 230:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 232:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 234:
+		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
+	case 236:
+		return sumSquares32AVX2WdFMA(x, g, wd)
+	case 238:
 		return sumSquares32AVX2WdFMAFusedAcc(x, g, wd)
 	}
 	panic("asm.SumSquares32AVX2: no form has this ID")
@@ -3204,70 +4692,118 @@ var tableRowStep32AVX2 = [ref.NumIDs]func(x, g []float32, lr, k, wd float32){
 	45:  rowStep32AVX2Recip,
 	46:  rowStep32AVX2Recip,
 	47:  rowStep32AVX2Recip,
-	48:  rowStep32AVX2DivMulWdAdd,
-	50:  rowStep32AVX2DivMulWdAdd,
-	52:  rowStep32AVX2DivMulWdAdd,
-	54:  rowStep32AVX2DivMulWdAdd,
-	56:  rowStep32AVX2DivMulWdAdd,
-	58:  rowStep32AVX2DivMulWdAdd,
-	60:  rowStep32AVX2DivMulWdAdd,
-	62:  rowStep32AVX2DivMulWdAdd,
-	64:  rowStep32AVX2MulDivWdAdd,
-	66:  rowStep32AVX2MulDivWdAdd,
-	68:  rowStep32AVX2MulDivWdAdd,
-	70:  rowStep32AVX2MulDivWdAdd,
-	72:  rowStep32AVX2MulDivWdAdd,
-	74:  rowStep32AVX2MulDivWdAdd,
-	76:  rowStep32AVX2MulDivWdAdd,
-	78:  rowStep32AVX2MulDivWdAdd,
-	80:  rowStep32AVX2RecipWdAdd,
-	81:  rowStep32AVX2RecipWdAdd,
-	82:  rowStep32AVX2RecipWdAdd,
-	83:  rowStep32AVX2RecipWdAdd,
-	84:  rowStep32AVX2RecipWdAdd,
-	85:  rowStep32AVX2RecipWdAdd,
-	86:  rowStep32AVX2RecipWdAdd,
-	87:  rowStep32AVX2RecipWdAdd,
-	88:  rowStep32AVX2RecipWdAdd,
-	89:  rowStep32AVX2RecipWdAdd,
-	90:  rowStep32AVX2RecipWdAdd,
-	91:  rowStep32AVX2RecipWdAdd,
-	92:  rowStep32AVX2RecipWdAdd,
-	93:  rowStep32AVX2RecipWdAdd,
-	94:  rowStep32AVX2RecipWdAdd,
-	95:  rowStep32AVX2RecipWdAdd,
-	96:  rowStep32AVX2DivMulWdFMA,
-	98:  rowStep32AVX2DivMulWdFMA,
-	100: rowStep32AVX2DivMulWdFMA,
-	102: rowStep32AVX2DivMulWdFMA,
-	104: rowStep32AVX2DivMulWdFMA,
-	106: rowStep32AVX2DivMulWdFMA,
-	108: rowStep32AVX2DivMulWdFMA,
-	110: rowStep32AVX2DivMulWdFMA,
-	112: rowStep32AVX2MulDivWdFMA,
-	114: rowStep32AVX2MulDivWdFMA,
-	116: rowStep32AVX2MulDivWdFMA,
-	118: rowStep32AVX2MulDivWdFMA,
-	120: rowStep32AVX2MulDivWdFMA,
-	122: rowStep32AVX2MulDivWdFMA,
-	124: rowStep32AVX2MulDivWdFMA,
-	126: rowStep32AVX2MulDivWdFMA,
-	128: rowStep32AVX2RecipWdFMA,
-	129: rowStep32AVX2RecipWdFMA,
-	130: rowStep32AVX2RecipWdFMA,
-	131: rowStep32AVX2RecipWdFMA,
-	132: rowStep32AVX2RecipWdFMA,
-	133: rowStep32AVX2RecipWdFMA,
-	134: rowStep32AVX2RecipWdFMA,
-	135: rowStep32AVX2RecipWdFMA,
-	136: rowStep32AVX2RecipWdFMA,
-	137: rowStep32AVX2RecipWdFMA,
-	138: rowStep32AVX2RecipWdFMA,
-	139: rowStep32AVX2RecipWdFMA,
-	140: rowStep32AVX2RecipWdFMA,
-	141: rowStep32AVX2RecipWdFMA,
-	142: rowStep32AVX2RecipWdFMA,
-	143: rowStep32AVX2RecipWdFMA,
+	48:  rowStep32AVX2MulRecip,
+	50:  rowStep32AVX2MulRecip,
+	52:  rowStep32AVX2MulRecip,
+	54:  rowStep32AVX2MulRecip,
+	56:  rowStep32AVX2MulRecip,
+	58:  rowStep32AVX2MulRecip,
+	60:  rowStep32AVX2MulRecip,
+	62:  rowStep32AVX2MulRecip,
+	64:  rowStep32AVX2QuotMul,
+	66:  rowStep32AVX2QuotMul,
+	68:  rowStep32AVX2QuotMul,
+	70:  rowStep32AVX2QuotMul,
+	72:  rowStep32AVX2QuotMul,
+	74:  rowStep32AVX2QuotMul,
+	76:  rowStep32AVX2QuotMul,
+	78:  rowStep32AVX2QuotMul,
+	80:  rowStep32AVX2DivMulWdAdd,
+	82:  rowStep32AVX2DivMulWdAdd,
+	84:  rowStep32AVX2DivMulWdAdd,
+	86:  rowStep32AVX2DivMulWdAdd,
+	88:  rowStep32AVX2DivMulWdAdd,
+	90:  rowStep32AVX2DivMulWdAdd,
+	92:  rowStep32AVX2DivMulWdAdd,
+	94:  rowStep32AVX2DivMulWdAdd,
+	96:  rowStep32AVX2MulDivWdAdd,
+	98:  rowStep32AVX2MulDivWdAdd,
+	100: rowStep32AVX2MulDivWdAdd,
+	102: rowStep32AVX2MulDivWdAdd,
+	104: rowStep32AVX2MulDivWdAdd,
+	106: rowStep32AVX2MulDivWdAdd,
+	108: rowStep32AVX2MulDivWdAdd,
+	110: rowStep32AVX2MulDivWdAdd,
+	112: rowStep32AVX2RecipWdAdd,
+	113: rowStep32AVX2RecipWdAdd,
+	114: rowStep32AVX2RecipWdAdd,
+	115: rowStep32AVX2RecipWdAdd,
+	116: rowStep32AVX2RecipWdAdd,
+	117: rowStep32AVX2RecipWdAdd,
+	118: rowStep32AVX2RecipWdAdd,
+	119: rowStep32AVX2RecipWdAdd,
+	120: rowStep32AVX2RecipWdAdd,
+	121: rowStep32AVX2RecipWdAdd,
+	122: rowStep32AVX2RecipWdAdd,
+	123: rowStep32AVX2RecipWdAdd,
+	124: rowStep32AVX2RecipWdAdd,
+	125: rowStep32AVX2RecipWdAdd,
+	126: rowStep32AVX2RecipWdAdd,
+	127: rowStep32AVX2RecipWdAdd,
+	128: rowStep32AVX2MulRecipWdAdd,
+	130: rowStep32AVX2MulRecipWdAdd,
+	132: rowStep32AVX2MulRecipWdAdd,
+	134: rowStep32AVX2MulRecipWdAdd,
+	136: rowStep32AVX2MulRecipWdAdd,
+	138: rowStep32AVX2MulRecipWdAdd,
+	140: rowStep32AVX2MulRecipWdAdd,
+	142: rowStep32AVX2MulRecipWdAdd,
+	144: rowStep32AVX2QuotMulWdAdd,
+	146: rowStep32AVX2QuotMulWdAdd,
+	148: rowStep32AVX2QuotMulWdAdd,
+	150: rowStep32AVX2QuotMulWdAdd,
+	152: rowStep32AVX2QuotMulWdAdd,
+	154: rowStep32AVX2QuotMulWdAdd,
+	156: rowStep32AVX2QuotMulWdAdd,
+	158: rowStep32AVX2QuotMulWdAdd,
+	160: rowStep32AVX2DivMulWdFMA,
+	162: rowStep32AVX2DivMulWdFMA,
+	164: rowStep32AVX2DivMulWdFMA,
+	166: rowStep32AVX2DivMulWdFMA,
+	168: rowStep32AVX2DivMulWdFMA,
+	170: rowStep32AVX2DivMulWdFMA,
+	172: rowStep32AVX2DivMulWdFMA,
+	174: rowStep32AVX2DivMulWdFMA,
+	176: rowStep32AVX2MulDivWdFMA,
+	178: rowStep32AVX2MulDivWdFMA,
+	180: rowStep32AVX2MulDivWdFMA,
+	182: rowStep32AVX2MulDivWdFMA,
+	184: rowStep32AVX2MulDivWdFMA,
+	186: rowStep32AVX2MulDivWdFMA,
+	188: rowStep32AVX2MulDivWdFMA,
+	190: rowStep32AVX2MulDivWdFMA,
+	192: rowStep32AVX2RecipWdFMA,
+	193: rowStep32AVX2RecipWdFMA,
+	194: rowStep32AVX2RecipWdFMA,
+	195: rowStep32AVX2RecipWdFMA,
+	196: rowStep32AVX2RecipWdFMA,
+	197: rowStep32AVX2RecipWdFMA,
+	198: rowStep32AVX2RecipWdFMA,
+	199: rowStep32AVX2RecipWdFMA,
+	200: rowStep32AVX2RecipWdFMA,
+	201: rowStep32AVX2RecipWdFMA,
+	202: rowStep32AVX2RecipWdFMA,
+	203: rowStep32AVX2RecipWdFMA,
+	204: rowStep32AVX2RecipWdFMA,
+	205: rowStep32AVX2RecipWdFMA,
+	206: rowStep32AVX2RecipWdFMA,
+	207: rowStep32AVX2RecipWdFMA,
+	208: rowStep32AVX2MulRecipWdFMA,
+	210: rowStep32AVX2MulRecipWdFMA,
+	212: rowStep32AVX2MulRecipWdFMA,
+	214: rowStep32AVX2MulRecipWdFMA,
+	216: rowStep32AVX2MulRecipWdFMA,
+	218: rowStep32AVX2MulRecipWdFMA,
+	220: rowStep32AVX2MulRecipWdFMA,
+	222: rowStep32AVX2MulRecipWdFMA,
+	224: rowStep32AVX2QuotMulWdFMA,
+	226: rowStep32AVX2QuotMulWdFMA,
+	228: rowStep32AVX2QuotMulWdFMA,
+	230: rowStep32AVX2QuotMulWdFMA,
+	232: rowStep32AVX2QuotMulWdFMA,
+	234: rowStep32AVX2QuotMulWdFMA,
+	236: rowStep32AVX2QuotMulWdFMA,
+	238: rowStep32AVX2QuotMulWdFMA,
 }
 
 // RowStep32AVX2 runs the AVX2 row-wise step for float32 of the form whose ref.Form.ID is id; it panics
@@ -3371,196 +4907,340 @@ func RowStep32AVX2(id int, x, g []float32, lr, k, wd float32) {
 		rowStep32AVX2Recip(x, g, lr, k, wd)
 		return
 	case 48:
-		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 50:
-		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 52:
-		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 54:
-		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 56:
-		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 58:
-		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 60:
-		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 62:
-		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 64:
-		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 66:
-		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 68:
-		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 70:
-		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 72:
-		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 74:
-		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 76:
-		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 78:
-		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 80:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 81:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 82:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 83:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 84:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 85:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 86:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 87:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 88:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 89:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 90:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 91:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 92:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 93:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 94:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 95:
-		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep32AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 96:
-		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 98:
-		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 100:
-		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 102:
-		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 104:
-		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 106:
-		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 108:
-		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 110:
-		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 112:
-		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 113:
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 114:
-		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 115:
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 116:
-		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 117:
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 118:
-		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 119:
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 120:
-		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 121:
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 122:
-		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 123:
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 124:
-		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 125:
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 126:
-		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 127:
+		rowStep32AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 128:
-		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
-		return
-	case 129:
-		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 130:
-		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
-		return
-	case 131:
-		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 132:
-		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
-		return
-	case 133:
-		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 134:
-		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
-		return
-	case 135:
-		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 136:
-		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
-		return
-	case 137:
-		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 138:
-		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
-		return
-	case 139:
-		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 140:
-		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
-		return
-	case 141:
-		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep32AVX2MulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 142:
+		rowStep32AVX2MulRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 144:
+		rowStep32AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 146:
+		rowStep32AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 148:
+		rowStep32AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 150:
+		rowStep32AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 152:
+		rowStep32AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 154:
+		rowStep32AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 156:
+		rowStep32AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 158:
+		rowStep32AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 160:
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 162:
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 164:
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 166:
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 168:
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 170:
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 172:
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 174:
+		rowStep32AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 176:
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 178:
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 180:
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 182:
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 184:
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 186:
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 188:
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 190:
+		rowStep32AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 192:
 		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
-	case 143:
+	case 193:
 		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 194:
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 195:
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 196:
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 197:
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 198:
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 199:
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 200:
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 201:
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 202:
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 203:
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 204:
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 205:
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 206:
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 207:
+		rowStep32AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 208:
+		rowStep32AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 210:
+		rowStep32AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 212:
+		rowStep32AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 214:
+		rowStep32AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 216:
+		rowStep32AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 218:
+		rowStep32AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 220:
+		rowStep32AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 222:
+		rowStep32AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 224:
+		rowStep32AVX2QuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 226:
+		rowStep32AVX2QuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 228:
+		rowStep32AVX2QuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 230:
+		rowStep32AVX2QuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 232:
+		rowStep32AVX2QuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 234:
+		rowStep32AVX2QuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 236:
+		rowStep32AVX2QuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 238:
+		rowStep32AVX2QuotMulWdFMA(x, g, lr, k, wd)
 		return
 	}
 	panic("asm.RowStep32AVX2: no form has this ID")
@@ -3607,70 +5287,118 @@ var tableSumSquares64AVX2 = [ref.NumIDs]func(x, g []float64, wd float64) float64
 	45:  sumSquares64AVX2,
 	46:  sumSquares64AVX2FusedAcc,
 	47:  sumSquares64AVX2FusedAcc,
-	48:  sumSquares64AVX2WdAdd,
-	50:  sumSquares64AVX2WdAddFusedAcc,
-	52:  sumSquares64AVX2WdAdd,
-	54:  sumSquares64AVX2WdAddFusedAcc,
-	56:  sumSquares64AVX2WdAdd,
-	58:  sumSquares64AVX2WdAddFusedAcc,
-	60:  sumSquares64AVX2WdAdd,
-	62:  sumSquares64AVX2WdAddFusedAcc,
-	64:  sumSquares64AVX2WdAdd,
-	66:  sumSquares64AVX2WdAddFusedAcc,
-	68:  sumSquares64AVX2WdAdd,
-	70:  sumSquares64AVX2WdAddFusedAcc,
-	72:  sumSquares64AVX2WdAdd,
-	74:  sumSquares64AVX2WdAddFusedAcc,
-	76:  sumSquares64AVX2WdAdd,
-	78:  sumSquares64AVX2WdAddFusedAcc,
+	48:  sumSquares64AVX2,
+	50:  sumSquares64AVX2FusedAcc,
+	52:  sumSquares64AVX2,
+	54:  sumSquares64AVX2FusedAcc,
+	56:  sumSquares64AVX2,
+	58:  sumSquares64AVX2FusedAcc,
+	60:  sumSquares64AVX2,
+	62:  sumSquares64AVX2FusedAcc,
+	64:  sumSquares64AVX2,
+	66:  sumSquares64AVX2FusedAcc,
+	68:  sumSquares64AVX2,
+	70:  sumSquares64AVX2FusedAcc,
+	72:  sumSquares64AVX2,
+	74:  sumSquares64AVX2FusedAcc,
+	76:  sumSquares64AVX2,
+	78:  sumSquares64AVX2FusedAcc,
 	80:  sumSquares64AVX2WdAdd,
-	81:  sumSquares64AVX2WdAdd,
 	82:  sumSquares64AVX2WdAddFusedAcc,
-	83:  sumSquares64AVX2WdAddFusedAcc,
 	84:  sumSquares64AVX2WdAdd,
-	85:  sumSquares64AVX2WdAdd,
 	86:  sumSquares64AVX2WdAddFusedAcc,
-	87:  sumSquares64AVX2WdAddFusedAcc,
 	88:  sumSquares64AVX2WdAdd,
-	89:  sumSquares64AVX2WdAdd,
 	90:  sumSquares64AVX2WdAddFusedAcc,
-	91:  sumSquares64AVX2WdAddFusedAcc,
 	92:  sumSquares64AVX2WdAdd,
-	93:  sumSquares64AVX2WdAdd,
 	94:  sumSquares64AVX2WdAddFusedAcc,
-	95:  sumSquares64AVX2WdAddFusedAcc,
-	96:  sumSquares64AVX2WdFMA,
-	98:  sumSquares64AVX2WdFMAFusedAcc,
-	100: sumSquares64AVX2WdFMA,
-	102: sumSquares64AVX2WdFMAFusedAcc,
-	104: sumSquares64AVX2WdFMA,
-	106: sumSquares64AVX2WdFMAFusedAcc,
-	108: sumSquares64AVX2WdFMA,
-	110: sumSquares64AVX2WdFMAFusedAcc,
-	112: sumSquares64AVX2WdFMA,
-	114: sumSquares64AVX2WdFMAFusedAcc,
-	116: sumSquares64AVX2WdFMA,
-	118: sumSquares64AVX2WdFMAFusedAcc,
-	120: sumSquares64AVX2WdFMA,
-	122: sumSquares64AVX2WdFMAFusedAcc,
-	124: sumSquares64AVX2WdFMA,
-	126: sumSquares64AVX2WdFMAFusedAcc,
-	128: sumSquares64AVX2WdFMA,
-	129: sumSquares64AVX2WdFMA,
-	130: sumSquares64AVX2WdFMAFusedAcc,
-	131: sumSquares64AVX2WdFMAFusedAcc,
-	132: sumSquares64AVX2WdFMA,
-	133: sumSquares64AVX2WdFMA,
-	134: sumSquares64AVX2WdFMAFusedAcc,
-	135: sumSquares64AVX2WdFMAFusedAcc,
-	136: sumSquares64AVX2WdFMA,
-	137: sumSquares64AVX2WdFMA,
-	138: sumSquares64AVX2WdFMAFusedAcc,
-	139: sumSquares64AVX2WdFMAFusedAcc,
-	140: sumSquares64AVX2WdFMA,
-	141: sumSquares64AVX2WdFMA,
-	142: sumSquares64AVX2WdFMAFusedAcc,
-	143: sumSquares64AVX2WdFMAFusedAcc,
+	96:  sumSquares64AVX2WdAdd,
+	98:  sumSquares64AVX2WdAddFusedAcc,
+	100: sumSquares64AVX2WdAdd,
+	102: sumSquares64AVX2WdAddFusedAcc,
+	104: sumSquares64AVX2WdAdd,
+	106: sumSquares64AVX2WdAddFusedAcc,
+	108: sumSquares64AVX2WdAdd,
+	110: sumSquares64AVX2WdAddFusedAcc,
+	112: sumSquares64AVX2WdAdd,
+	113: sumSquares64AVX2WdAdd,
+	114: sumSquares64AVX2WdAddFusedAcc,
+	115: sumSquares64AVX2WdAddFusedAcc,
+	116: sumSquares64AVX2WdAdd,
+	117: sumSquares64AVX2WdAdd,
+	118: sumSquares64AVX2WdAddFusedAcc,
+	119: sumSquares64AVX2WdAddFusedAcc,
+	120: sumSquares64AVX2WdAdd,
+	121: sumSquares64AVX2WdAdd,
+	122: sumSquares64AVX2WdAddFusedAcc,
+	123: sumSquares64AVX2WdAddFusedAcc,
+	124: sumSquares64AVX2WdAdd,
+	125: sumSquares64AVX2WdAdd,
+	126: sumSquares64AVX2WdAddFusedAcc,
+	127: sumSquares64AVX2WdAddFusedAcc,
+	128: sumSquares64AVX2WdAdd,
+	130: sumSquares64AVX2WdAddFusedAcc,
+	132: sumSquares64AVX2WdAdd,
+	134: sumSquares64AVX2WdAddFusedAcc,
+	136: sumSquares64AVX2WdAdd,
+	138: sumSquares64AVX2WdAddFusedAcc,
+	140: sumSquares64AVX2WdAdd,
+	142: sumSquares64AVX2WdAddFusedAcc,
+	144: sumSquares64AVX2WdAdd,
+	146: sumSquares64AVX2WdAddFusedAcc,
+	148: sumSquares64AVX2WdAdd,
+	150: sumSquares64AVX2WdAddFusedAcc,
+	152: sumSquares64AVX2WdAdd,
+	154: sumSquares64AVX2WdAddFusedAcc,
+	156: sumSquares64AVX2WdAdd,
+	158: sumSquares64AVX2WdAddFusedAcc,
+	160: sumSquares64AVX2WdFMA,
+	162: sumSquares64AVX2WdFMAFusedAcc,
+	164: sumSquares64AVX2WdFMA,
+	166: sumSquares64AVX2WdFMAFusedAcc,
+	168: sumSquares64AVX2WdFMA,
+	170: sumSquares64AVX2WdFMAFusedAcc,
+	172: sumSquares64AVX2WdFMA,
+	174: sumSquares64AVX2WdFMAFusedAcc,
+	176: sumSquares64AVX2WdFMA,
+	178: sumSquares64AVX2WdFMAFusedAcc,
+	180: sumSquares64AVX2WdFMA,
+	182: sumSquares64AVX2WdFMAFusedAcc,
+	184: sumSquares64AVX2WdFMA,
+	186: sumSquares64AVX2WdFMAFusedAcc,
+	188: sumSquares64AVX2WdFMA,
+	190: sumSquares64AVX2WdFMAFusedAcc,
+	192: sumSquares64AVX2WdFMA,
+	193: sumSquares64AVX2WdFMA,
+	194: sumSquares64AVX2WdFMAFusedAcc,
+	195: sumSquares64AVX2WdFMAFusedAcc,
+	196: sumSquares64AVX2WdFMA,
+	197: sumSquares64AVX2WdFMA,
+	198: sumSquares64AVX2WdFMAFusedAcc,
+	199: sumSquares64AVX2WdFMAFusedAcc,
+	200: sumSquares64AVX2WdFMA,
+	201: sumSquares64AVX2WdFMA,
+	202: sumSquares64AVX2WdFMAFusedAcc,
+	203: sumSquares64AVX2WdFMAFusedAcc,
+	204: sumSquares64AVX2WdFMA,
+	205: sumSquares64AVX2WdFMA,
+	206: sumSquares64AVX2WdFMAFusedAcc,
+	207: sumSquares64AVX2WdFMAFusedAcc,
+	208: sumSquares64AVX2WdFMA,
+	210: sumSquares64AVX2WdFMAFusedAcc,
+	212: sumSquares64AVX2WdFMA,
+	214: sumSquares64AVX2WdFMAFusedAcc,
+	216: sumSquares64AVX2WdFMA,
+	218: sumSquares64AVX2WdFMAFusedAcc,
+	220: sumSquares64AVX2WdFMA,
+	222: sumSquares64AVX2WdFMAFusedAcc,
+	224: sumSquares64AVX2WdFMA,
+	226: sumSquares64AVX2WdFMAFusedAcc,
+	228: sumSquares64AVX2WdFMA,
+	230: sumSquares64AVX2WdFMAFusedAcc,
+	232: sumSquares64AVX2WdFMA,
+	234: sumSquares64AVX2WdFMAFusedAcc,
+	236: sumSquares64AVX2WdFMA,
+	238: sumSquares64AVX2WdFMAFusedAcc,
 }
 
 // SumSquares64AVX2 runs the AVX2 sum of squares of g' for float64 of the form whose ref.Form.ID is id; it panics
@@ -3742,132 +5470,228 @@ func SumSquares64AVX2(id int, x, g []float64, wd float64) float64 {
 	case 47:
 		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 48:
-		return sumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 50:
-		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 52:
-		return sumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 54:
-		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 56:
-		return sumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 58:
-		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 60:
-		return sumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 62:
-		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 64:
-		return sumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 66:
-		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 68:
-		return sumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 70:
-		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 72:
-		return sumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 74:
-		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 76:
-		return sumSquares64AVX2WdAdd(x, g, wd)
+		return sumSquares64AVX2(x, g, wd)
 	case 78:
-		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+		return sumSquares64AVX2FusedAcc(x, g, wd)
 	case 80:
-		return sumSquares64AVX2WdAdd(x, g, wd)
-	case 81:
 		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 82:
 		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
-	case 83:
-		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 84:
-		return sumSquares64AVX2WdAdd(x, g, wd)
-	case 85:
 		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 86:
 		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
-	case 87:
-		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 88:
-		return sumSquares64AVX2WdAdd(x, g, wd)
-	case 89:
 		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 90:
 		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
-	case 91:
-		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 92:
-		return sumSquares64AVX2WdAdd(x, g, wd)
-	case 93:
 		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 94:
 		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
-	case 95:
-		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 96:
-		return sumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 98:
-		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 100:
-		return sumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 102:
-		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 104:
-		return sumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 106:
-		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 108:
-		return sumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 110:
-		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 112:
-		return sumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
+	case 113:
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 114:
-		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 115:
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 116:
-		return sumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
+	case 117:
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 118:
-		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 119:
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 120:
-		return sumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
+	case 121:
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 122:
-		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 123:
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 124:
-		return sumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
+	case 125:
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 126:
-		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 127:
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 128:
-		return sumSquares64AVX2WdFMA(x, g, wd)
-	case 129:
-		return sumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 130:
-		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
-	case 131:
-		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 132:
-		return sumSquares64AVX2WdFMA(x, g, wd)
-	case 133:
-		return sumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 134:
-		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
-	case 135:
-		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 136:
-		return sumSquares64AVX2WdFMA(x, g, wd)
-	case 137:
-		return sumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 138:
-		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
-	case 139:
-		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
 	case 140:
-		return sumSquares64AVX2WdFMA(x, g, wd)
-	case 141:
-		return sumSquares64AVX2WdFMA(x, g, wd)
+		return sumSquares64AVX2WdAdd(x, g, wd)
 	case 142:
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 144:
+		return sumSquares64AVX2WdAdd(x, g, wd)
+	case 146:
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 148:
+		return sumSquares64AVX2WdAdd(x, g, wd)
+	case 150:
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 152:
+		return sumSquares64AVX2WdAdd(x, g, wd)
+	case 154:
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 156:
+		return sumSquares64AVX2WdAdd(x, g, wd)
+	case 158:
+		return sumSquares64AVX2WdAddFusedAcc(x, g, wd)
+	case 160:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 162:
 		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
-	case 143:
+	case 164:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 166:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 168:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 170:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 172:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 174:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 176:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 178:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 180:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 182:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 184:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 186:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 188:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 190:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 192:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 193:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 194:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 195:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 196:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 197:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 198:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 199:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 200:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 201:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 202:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 203:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 204:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 205:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 206:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 207:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 208:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 210:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 212:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 214:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 216:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 218:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 220:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 222:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 224:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 226:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 228:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 230:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 232:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 234:
+		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
+	case 236:
+		return sumSquares64AVX2WdFMA(x, g, wd)
+	case 238:
 		return sumSquares64AVX2WdFMAFusedAcc(x, g, wd)
 	}
 	panic("asm.SumSquares64AVX2: no form has this ID")
@@ -3914,70 +5738,118 @@ var tableRowStep64AVX2 = [ref.NumIDs]func(x, g []float64, lr, k, wd float64){
 	45:  rowStep64AVX2Recip,
 	46:  rowStep64AVX2Recip,
 	47:  rowStep64AVX2Recip,
-	48:  rowStep64AVX2DivMulWdAdd,
-	50:  rowStep64AVX2DivMulWdAdd,
-	52:  rowStep64AVX2DivMulWdAdd,
-	54:  rowStep64AVX2DivMulWdAdd,
-	56:  rowStep64AVX2DivMulWdAdd,
-	58:  rowStep64AVX2DivMulWdAdd,
-	60:  rowStep64AVX2DivMulWdAdd,
-	62:  rowStep64AVX2DivMulWdAdd,
-	64:  rowStep64AVX2MulDivWdAdd,
-	66:  rowStep64AVX2MulDivWdAdd,
-	68:  rowStep64AVX2MulDivWdAdd,
-	70:  rowStep64AVX2MulDivWdAdd,
-	72:  rowStep64AVX2MulDivWdAdd,
-	74:  rowStep64AVX2MulDivWdAdd,
-	76:  rowStep64AVX2MulDivWdAdd,
-	78:  rowStep64AVX2MulDivWdAdd,
-	80:  rowStep64AVX2RecipWdAdd,
-	81:  rowStep64AVX2RecipWdAdd,
-	82:  rowStep64AVX2RecipWdAdd,
-	83:  rowStep64AVX2RecipWdAdd,
-	84:  rowStep64AVX2RecipWdAdd,
-	85:  rowStep64AVX2RecipWdAdd,
-	86:  rowStep64AVX2RecipWdAdd,
-	87:  rowStep64AVX2RecipWdAdd,
-	88:  rowStep64AVX2RecipWdAdd,
-	89:  rowStep64AVX2RecipWdAdd,
-	90:  rowStep64AVX2RecipWdAdd,
-	91:  rowStep64AVX2RecipWdAdd,
-	92:  rowStep64AVX2RecipWdAdd,
-	93:  rowStep64AVX2RecipWdAdd,
-	94:  rowStep64AVX2RecipWdAdd,
-	95:  rowStep64AVX2RecipWdAdd,
-	96:  rowStep64AVX2DivMulWdFMA,
-	98:  rowStep64AVX2DivMulWdFMA,
-	100: rowStep64AVX2DivMulWdFMA,
-	102: rowStep64AVX2DivMulWdFMA,
-	104: rowStep64AVX2DivMulWdFMA,
-	106: rowStep64AVX2DivMulWdFMA,
-	108: rowStep64AVX2DivMulWdFMA,
-	110: rowStep64AVX2DivMulWdFMA,
-	112: rowStep64AVX2MulDivWdFMA,
-	114: rowStep64AVX2MulDivWdFMA,
-	116: rowStep64AVX2MulDivWdFMA,
-	118: rowStep64AVX2MulDivWdFMA,
-	120: rowStep64AVX2MulDivWdFMA,
-	122: rowStep64AVX2MulDivWdFMA,
-	124: rowStep64AVX2MulDivWdFMA,
-	126: rowStep64AVX2MulDivWdFMA,
-	128: rowStep64AVX2RecipWdFMA,
-	129: rowStep64AVX2RecipWdFMA,
-	130: rowStep64AVX2RecipWdFMA,
-	131: rowStep64AVX2RecipWdFMA,
-	132: rowStep64AVX2RecipWdFMA,
-	133: rowStep64AVX2RecipWdFMA,
-	134: rowStep64AVX2RecipWdFMA,
-	135: rowStep64AVX2RecipWdFMA,
-	136: rowStep64AVX2RecipWdFMA,
-	137: rowStep64AVX2RecipWdFMA,
-	138: rowStep64AVX2RecipWdFMA,
-	139: rowStep64AVX2RecipWdFMA,
-	140: rowStep64AVX2RecipWdFMA,
-	141: rowStep64AVX2RecipWdFMA,
-	142: rowStep64AVX2RecipWdFMA,
-	143: rowStep64AVX2RecipWdFMA,
+	48:  rowStep64AVX2MulRecip,
+	50:  rowStep64AVX2MulRecip,
+	52:  rowStep64AVX2MulRecip,
+	54:  rowStep64AVX2MulRecip,
+	56:  rowStep64AVX2MulRecip,
+	58:  rowStep64AVX2MulRecip,
+	60:  rowStep64AVX2MulRecip,
+	62:  rowStep64AVX2MulRecip,
+	64:  rowStep64AVX2QuotMul,
+	66:  rowStep64AVX2QuotMul,
+	68:  rowStep64AVX2QuotMul,
+	70:  rowStep64AVX2QuotMul,
+	72:  rowStep64AVX2QuotMul,
+	74:  rowStep64AVX2QuotMul,
+	76:  rowStep64AVX2QuotMul,
+	78:  rowStep64AVX2QuotMul,
+	80:  rowStep64AVX2DivMulWdAdd,
+	82:  rowStep64AVX2DivMulWdAdd,
+	84:  rowStep64AVX2DivMulWdAdd,
+	86:  rowStep64AVX2DivMulWdAdd,
+	88:  rowStep64AVX2DivMulWdAdd,
+	90:  rowStep64AVX2DivMulWdAdd,
+	92:  rowStep64AVX2DivMulWdAdd,
+	94:  rowStep64AVX2DivMulWdAdd,
+	96:  rowStep64AVX2MulDivWdAdd,
+	98:  rowStep64AVX2MulDivWdAdd,
+	100: rowStep64AVX2MulDivWdAdd,
+	102: rowStep64AVX2MulDivWdAdd,
+	104: rowStep64AVX2MulDivWdAdd,
+	106: rowStep64AVX2MulDivWdAdd,
+	108: rowStep64AVX2MulDivWdAdd,
+	110: rowStep64AVX2MulDivWdAdd,
+	112: rowStep64AVX2RecipWdAdd,
+	113: rowStep64AVX2RecipWdAdd,
+	114: rowStep64AVX2RecipWdAdd,
+	115: rowStep64AVX2RecipWdAdd,
+	116: rowStep64AVX2RecipWdAdd,
+	117: rowStep64AVX2RecipWdAdd,
+	118: rowStep64AVX2RecipWdAdd,
+	119: rowStep64AVX2RecipWdAdd,
+	120: rowStep64AVX2RecipWdAdd,
+	121: rowStep64AVX2RecipWdAdd,
+	122: rowStep64AVX2RecipWdAdd,
+	123: rowStep64AVX2RecipWdAdd,
+	124: rowStep64AVX2RecipWdAdd,
+	125: rowStep64AVX2RecipWdAdd,
+	126: rowStep64AVX2RecipWdAdd,
+	127: rowStep64AVX2RecipWdAdd,
+	128: rowStep64AVX2MulRecipWdAdd,
+	130: rowStep64AVX2MulRecipWdAdd,
+	132: rowStep64AVX2MulRecipWdAdd,
+	134: rowStep64AVX2MulRecipWdAdd,
+	136: rowStep64AVX2MulRecipWdAdd,
+	138: rowStep64AVX2MulRecipWdAdd,
+	140: rowStep64AVX2MulRecipWdAdd,
+	142: rowStep64AVX2MulRecipWdAdd,
+	144: rowStep64AVX2QuotMulWdAdd,
+	146: rowStep64AVX2QuotMulWdAdd,
+	148: rowStep64AVX2QuotMulWdAdd,
+	150: rowStep64AVX2QuotMulWdAdd,
+	152: rowStep64AVX2QuotMulWdAdd,
+	154: rowStep64AVX2QuotMulWdAdd,
+	156: rowStep64AVX2QuotMulWdAdd,
+	158: rowStep64AVX2QuotMulWdAdd,
+	160: rowStep64AVX2DivMulWdFMA,
+	162: rowStep64AVX2DivMulWdFMA,
+	164: rowStep64AVX2DivMulWdFMA,
+	166: rowStep64AVX2DivMulWdFMA,
+	168: rowStep64AVX2DivMulWdFMA,
+	170: rowStep64AVX2DivMulWdFMA,
+	172: rowStep64AVX2DivMulWdFMA,
+	174: rowStep64AVX2DivMulWdFMA,
+	176: rowStep64AVX2MulDivWdFMA,
+	178: rowStep64AVX2MulDivWdFMA,
+	180: rowStep64AVX2MulDivWdFMA,
+	182: rowStep64AVX2MulDivWdFMA,
+	184: rowStep64AVX2MulDivWdFMA,
+	186: rowStep64AVX2MulDivWdFMA,
+	188: rowStep64AVX2MulDivWdFMA,
+	190: rowStep64AVX2MulDivWdFMA,
+	192: rowStep64AVX2RecipWdFMA,
+	193: rowStep64AVX2RecipWdFMA,
+	194: rowStep64AVX2RecipWdFMA,
+	195: rowStep64AVX2RecipWdFMA,
+	196: rowStep64AVX2RecipWdFMA,
+	197: rowStep64AVX2RecipWdFMA,
+	198: rowStep64AVX2RecipWdFMA,
+	199: rowStep64AVX2RecipWdFMA,
+	200: rowStep64AVX2RecipWdFMA,
+	201: rowStep64AVX2RecipWdFMA,
+	202: rowStep64AVX2RecipWdFMA,
+	203: rowStep64AVX2RecipWdFMA,
+	204: rowStep64AVX2RecipWdFMA,
+	205: rowStep64AVX2RecipWdFMA,
+	206: rowStep64AVX2RecipWdFMA,
+	207: rowStep64AVX2RecipWdFMA,
+	208: rowStep64AVX2MulRecipWdFMA,
+	210: rowStep64AVX2MulRecipWdFMA,
+	212: rowStep64AVX2MulRecipWdFMA,
+	214: rowStep64AVX2MulRecipWdFMA,
+	216: rowStep64AVX2MulRecipWdFMA,
+	218: rowStep64AVX2MulRecipWdFMA,
+	220: rowStep64AVX2MulRecipWdFMA,
+	222: rowStep64AVX2MulRecipWdFMA,
+	224: rowStep64AVX2QuotMulWdFMA,
+	226: rowStep64AVX2QuotMulWdFMA,
+	228: rowStep64AVX2QuotMulWdFMA,
+	230: rowStep64AVX2QuotMulWdFMA,
+	232: rowStep64AVX2QuotMulWdFMA,
+	234: rowStep64AVX2QuotMulWdFMA,
+	236: rowStep64AVX2QuotMulWdFMA,
+	238: rowStep64AVX2QuotMulWdFMA,
 }
 
 // RowStep64AVX2 runs the AVX2 row-wise step for float64 of the form whose ref.Form.ID is id; it panics
@@ -4081,196 +5953,340 @@ func RowStep64AVX2(id int, x, g []float64, lr, k, wd float64) {
 		rowStep64AVX2Recip(x, g, lr, k, wd)
 		return
 	case 48:
-		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 50:
-		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 52:
-		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 54:
-		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 56:
-		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 58:
-		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 60:
-		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 62:
-		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2MulRecip(x, g, lr, k, wd)
 		return
 	case 64:
-		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 66:
-		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 68:
-		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 70:
-		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 72:
-		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 74:
-		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 76:
-		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 78:
-		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2QuotMul(x, g, lr, k, wd)
 		return
 	case 80:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 81:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 82:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 83:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 84:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 85:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 86:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 87:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 88:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 89:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 90:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 91:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 92:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 93:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 94:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
-		return
-	case 95:
-		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		rowStep64AVX2DivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 96:
-		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 98:
-		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 100:
-		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 102:
-		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 104:
-		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 106:
-		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 108:
-		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 110:
-		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 112:
-		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 113:
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 114:
-		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 115:
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 116:
-		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 117:
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 118:
-		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 119:
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 120:
-		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 121:
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 122:
-		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 123:
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 124:
-		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 125:
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 126:
-		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
+		return
+	case 127:
+		rowStep64AVX2RecipWdAdd(x, g, lr, k, wd)
 		return
 	case 128:
-		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
-		return
-	case 129:
-		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 130:
-		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
-		return
-	case 131:
-		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 132:
-		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
-		return
-	case 133:
-		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 134:
-		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
-		return
-	case 135:
-		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 136:
-		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
-		return
-	case 137:
-		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 138:
-		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
-		return
-	case 139:
-		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 140:
-		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
-		return
-	case 141:
-		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		rowStep64AVX2MulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 142:
+		rowStep64AVX2MulRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 144:
+		rowStep64AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 146:
+		rowStep64AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 148:
+		rowStep64AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 150:
+		rowStep64AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 152:
+		rowStep64AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 154:
+		rowStep64AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 156:
+		rowStep64AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 158:
+		rowStep64AVX2QuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 160:
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 162:
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 164:
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 166:
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 168:
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 170:
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 172:
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 174:
+		rowStep64AVX2DivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 176:
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 178:
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 180:
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 182:
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 184:
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 186:
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 188:
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 190:
+		rowStep64AVX2MulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 192:
 		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
 		return
-	case 143:
+	case 193:
 		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 194:
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 195:
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 196:
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 197:
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 198:
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 199:
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 200:
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 201:
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 202:
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 203:
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 204:
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 205:
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 206:
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 207:
+		rowStep64AVX2RecipWdFMA(x, g, lr, k, wd)
+		return
+	case 208:
+		rowStep64AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 210:
+		rowStep64AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 212:
+		rowStep64AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 214:
+		rowStep64AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 216:
+		rowStep64AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 218:
+		rowStep64AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 220:
+		rowStep64AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 222:
+		rowStep64AVX2MulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 224:
+		rowStep64AVX2QuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 226:
+		rowStep64AVX2QuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 228:
+		rowStep64AVX2QuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 230:
+		rowStep64AVX2QuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 232:
+		rowStep64AVX2QuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 234:
+		rowStep64AVX2QuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 236:
+		rowStep64AVX2QuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 238:
+		rowStep64AVX2QuotMulWdFMA(x, g, lr, k, wd)
 		return
 	}
 	panic("asm.RowStep64AVX2: no form has this ID")

@@ -41,70 +41,118 @@ var tableApply32NEON = [ref.NumIDs]func(x, s, g []float32, lr, eps, wd, decay, g
 	45:  apply32NEONOutRecipDecayGuard,
 	46:  apply32NEONOutRecipFusedAccDecay,
 	47:  apply32NEONOutRecipFusedAccDecayGuard,
-	48:  apply32NEONInDivMulWdAdd,
-	50:  apply32NEONInDivMulWdAddFusedAcc,
-	52:  apply32NEONOutDivMulWdAdd,
-	54:  apply32NEONOutDivMulWdAddFusedAcc,
-	56:  apply32NEONInDivMulWdAddDecay,
-	58:  apply32NEONInDivMulWdAddFusedAccDecay,
-	60:  apply32NEONOutDivMulWdAddDecay,
-	62:  apply32NEONOutDivMulWdAddFusedAccDecay,
-	64:  apply32NEONInMulDivWdAdd,
-	66:  apply32NEONInMulDivWdAddFusedAcc,
-	68:  apply32NEONOutMulDivWdAdd,
-	70:  apply32NEONOutMulDivWdAddFusedAcc,
-	72:  apply32NEONInMulDivWdAddDecay,
-	74:  apply32NEONInMulDivWdAddFusedAccDecay,
-	76:  apply32NEONOutMulDivWdAddDecay,
-	78:  apply32NEONOutMulDivWdAddFusedAccDecay,
-	80:  apply32NEONInRecipWdAdd,
-	81:  apply32NEONInRecipWdAddGuard,
-	82:  apply32NEONInRecipWdAddFusedAcc,
-	83:  apply32NEONInRecipWdAddFusedAccGuard,
-	84:  apply32NEONOutRecipWdAdd,
-	85:  apply32NEONOutRecipWdAddGuard,
-	86:  apply32NEONOutRecipWdAddFusedAcc,
-	87:  apply32NEONOutRecipWdAddFusedAccGuard,
-	88:  apply32NEONInRecipWdAddDecay,
-	89:  apply32NEONInRecipWdAddDecayGuard,
-	90:  apply32NEONInRecipWdAddFusedAccDecay,
-	91:  apply32NEONInRecipWdAddFusedAccDecayGuard,
-	92:  apply32NEONOutRecipWdAddDecay,
-	93:  apply32NEONOutRecipWdAddDecayGuard,
-	94:  apply32NEONOutRecipWdAddFusedAccDecay,
-	95:  apply32NEONOutRecipWdAddFusedAccDecayGuard,
-	96:  apply32NEONInDivMulWdFMA,
-	98:  apply32NEONInDivMulWdFMAFusedAcc,
-	100: apply32NEONOutDivMulWdFMA,
-	102: apply32NEONOutDivMulWdFMAFusedAcc,
-	104: apply32NEONInDivMulWdFMADecay,
-	106: apply32NEONInDivMulWdFMAFusedAccDecay,
-	108: apply32NEONOutDivMulWdFMADecay,
-	110: apply32NEONOutDivMulWdFMAFusedAccDecay,
-	112: apply32NEONInMulDivWdFMA,
-	114: apply32NEONInMulDivWdFMAFusedAcc,
-	116: apply32NEONOutMulDivWdFMA,
-	118: apply32NEONOutMulDivWdFMAFusedAcc,
-	120: apply32NEONInMulDivWdFMADecay,
-	122: apply32NEONInMulDivWdFMAFusedAccDecay,
-	124: apply32NEONOutMulDivWdFMADecay,
-	126: apply32NEONOutMulDivWdFMAFusedAccDecay,
-	128: apply32NEONInRecipWdFMA,
-	129: apply32NEONInRecipWdFMAGuard,
-	130: apply32NEONInRecipWdFMAFusedAcc,
-	131: apply32NEONInRecipWdFMAFusedAccGuard,
-	132: apply32NEONOutRecipWdFMA,
-	133: apply32NEONOutRecipWdFMAGuard,
-	134: apply32NEONOutRecipWdFMAFusedAcc,
-	135: apply32NEONOutRecipWdFMAFusedAccGuard,
-	136: apply32NEONInRecipWdFMADecay,
-	137: apply32NEONInRecipWdFMADecayGuard,
-	138: apply32NEONInRecipWdFMAFusedAccDecay,
-	139: apply32NEONInRecipWdFMAFusedAccDecayGuard,
-	140: apply32NEONOutRecipWdFMADecay,
-	141: apply32NEONOutRecipWdFMADecayGuard,
-	142: apply32NEONOutRecipWdFMAFusedAccDecay,
-	143: apply32NEONOutRecipWdFMAFusedAccDecayGuard,
+	48:  apply32NEONInMulRecip,
+	50:  apply32NEONInMulRecipFusedAcc,
+	52:  apply32NEONOutMulRecip,
+	54:  apply32NEONOutMulRecipFusedAcc,
+	56:  apply32NEONInMulRecipDecay,
+	58:  apply32NEONInMulRecipFusedAccDecay,
+	60:  apply32NEONOutMulRecipDecay,
+	62:  apply32NEONOutMulRecipFusedAccDecay,
+	64:  apply32NEONInQuotMul,
+	66:  apply32NEONInQuotMulFusedAcc,
+	68:  apply32NEONOutQuotMul,
+	70:  apply32NEONOutQuotMulFusedAcc,
+	72:  apply32NEONInQuotMulDecay,
+	74:  apply32NEONInQuotMulFusedAccDecay,
+	76:  apply32NEONOutQuotMulDecay,
+	78:  apply32NEONOutQuotMulFusedAccDecay,
+	80:  apply32NEONInDivMulWdAdd,
+	82:  apply32NEONInDivMulWdAddFusedAcc,
+	84:  apply32NEONOutDivMulWdAdd,
+	86:  apply32NEONOutDivMulWdAddFusedAcc,
+	88:  apply32NEONInDivMulWdAddDecay,
+	90:  apply32NEONInDivMulWdAddFusedAccDecay,
+	92:  apply32NEONOutDivMulWdAddDecay,
+	94:  apply32NEONOutDivMulWdAddFusedAccDecay,
+	96:  apply32NEONInMulDivWdAdd,
+	98:  apply32NEONInMulDivWdAddFusedAcc,
+	100: apply32NEONOutMulDivWdAdd,
+	102: apply32NEONOutMulDivWdAddFusedAcc,
+	104: apply32NEONInMulDivWdAddDecay,
+	106: apply32NEONInMulDivWdAddFusedAccDecay,
+	108: apply32NEONOutMulDivWdAddDecay,
+	110: apply32NEONOutMulDivWdAddFusedAccDecay,
+	112: apply32NEONInRecipWdAdd,
+	113: apply32NEONInRecipWdAddGuard,
+	114: apply32NEONInRecipWdAddFusedAcc,
+	115: apply32NEONInRecipWdAddFusedAccGuard,
+	116: apply32NEONOutRecipWdAdd,
+	117: apply32NEONOutRecipWdAddGuard,
+	118: apply32NEONOutRecipWdAddFusedAcc,
+	119: apply32NEONOutRecipWdAddFusedAccGuard,
+	120: apply32NEONInRecipWdAddDecay,
+	121: apply32NEONInRecipWdAddDecayGuard,
+	122: apply32NEONInRecipWdAddFusedAccDecay,
+	123: apply32NEONInRecipWdAddFusedAccDecayGuard,
+	124: apply32NEONOutRecipWdAddDecay,
+	125: apply32NEONOutRecipWdAddDecayGuard,
+	126: apply32NEONOutRecipWdAddFusedAccDecay,
+	127: apply32NEONOutRecipWdAddFusedAccDecayGuard,
+	128: apply32NEONInMulRecipWdAdd,
+	130: apply32NEONInMulRecipWdAddFusedAcc,
+	132: apply32NEONOutMulRecipWdAdd,
+	134: apply32NEONOutMulRecipWdAddFusedAcc,
+	136: apply32NEONInMulRecipWdAddDecay,
+	138: apply32NEONInMulRecipWdAddFusedAccDecay,
+	140: apply32NEONOutMulRecipWdAddDecay,
+	142: apply32NEONOutMulRecipWdAddFusedAccDecay,
+	144: apply32NEONInQuotMulWdAdd,
+	146: apply32NEONInQuotMulWdAddFusedAcc,
+	148: apply32NEONOutQuotMulWdAdd,
+	150: apply32NEONOutQuotMulWdAddFusedAcc,
+	152: apply32NEONInQuotMulWdAddDecay,
+	154: apply32NEONInQuotMulWdAddFusedAccDecay,
+	156: apply32NEONOutQuotMulWdAddDecay,
+	158: apply32NEONOutQuotMulWdAddFusedAccDecay,
+	160: apply32NEONInDivMulWdFMA,
+	162: apply32NEONInDivMulWdFMAFusedAcc,
+	164: apply32NEONOutDivMulWdFMA,
+	166: apply32NEONOutDivMulWdFMAFusedAcc,
+	168: apply32NEONInDivMulWdFMADecay,
+	170: apply32NEONInDivMulWdFMAFusedAccDecay,
+	172: apply32NEONOutDivMulWdFMADecay,
+	174: apply32NEONOutDivMulWdFMAFusedAccDecay,
+	176: apply32NEONInMulDivWdFMA,
+	178: apply32NEONInMulDivWdFMAFusedAcc,
+	180: apply32NEONOutMulDivWdFMA,
+	182: apply32NEONOutMulDivWdFMAFusedAcc,
+	184: apply32NEONInMulDivWdFMADecay,
+	186: apply32NEONInMulDivWdFMAFusedAccDecay,
+	188: apply32NEONOutMulDivWdFMADecay,
+	190: apply32NEONOutMulDivWdFMAFusedAccDecay,
+	192: apply32NEONInRecipWdFMA,
+	193: apply32NEONInRecipWdFMAGuard,
+	194: apply32NEONInRecipWdFMAFusedAcc,
+	195: apply32NEONInRecipWdFMAFusedAccGuard,
+	196: apply32NEONOutRecipWdFMA,
+	197: apply32NEONOutRecipWdFMAGuard,
+	198: apply32NEONOutRecipWdFMAFusedAcc,
+	199: apply32NEONOutRecipWdFMAFusedAccGuard,
+	200: apply32NEONInRecipWdFMADecay,
+	201: apply32NEONInRecipWdFMADecayGuard,
+	202: apply32NEONInRecipWdFMAFusedAccDecay,
+	203: apply32NEONInRecipWdFMAFusedAccDecayGuard,
+	204: apply32NEONOutRecipWdFMADecay,
+	205: apply32NEONOutRecipWdFMADecayGuard,
+	206: apply32NEONOutRecipWdFMAFusedAccDecay,
+	207: apply32NEONOutRecipWdFMAFusedAccDecayGuard,
+	208: apply32NEONInMulRecipWdFMA,
+	210: apply32NEONInMulRecipWdFMAFusedAcc,
+	212: apply32NEONOutMulRecipWdFMA,
+	214: apply32NEONOutMulRecipWdFMAFusedAcc,
+	216: apply32NEONInMulRecipWdFMADecay,
+	218: apply32NEONInMulRecipWdFMAFusedAccDecay,
+	220: apply32NEONOutMulRecipWdFMADecay,
+	222: apply32NEONOutMulRecipWdFMAFusedAccDecay,
+	224: apply32NEONInQuotMulWdFMA,
+	226: apply32NEONInQuotMulWdFMAFusedAcc,
+	228: apply32NEONOutQuotMulWdFMA,
+	230: apply32NEONOutQuotMulWdFMAFusedAcc,
+	232: apply32NEONInQuotMulWdFMADecay,
+	234: apply32NEONInQuotMulWdFMAFusedAccDecay,
+	236: apply32NEONOutQuotMulWdFMADecay,
+	238: apply32NEONOutQuotMulWdFMAFusedAccDecay,
 }
 
 // Apply32NEON runs the NEON kernel for float32 of the form whose ref.Form.ID is id; it panics
@@ -208,196 +256,340 @@ func Apply32NEON(id int, x, s, g []float32, lr, eps, wd, decay, gain float32) {
 		apply32NEONOutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		apply32NEONInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		apply32NEONInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		apply32NEONOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		apply32NEONOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		apply32NEONInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		apply32NEONInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		apply32NEONOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		apply32NEONOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		apply32NEONInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		apply32NEONInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		apply32NEONOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		apply32NEONOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		apply32NEONInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		apply32NEONInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		apply32NEONOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		apply32NEONOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		apply32NEONInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 81:
-		apply32NEONInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		apply32NEONInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 83:
-		apply32NEONInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		apply32NEONOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 85:
-		apply32NEONOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		apply32NEONOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 87:
-		apply32NEONOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		apply32NEONInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 89:
-		apply32NEONInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		apply32NEONInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 91:
-		apply32NEONInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		apply32NEONOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 93:
-		apply32NEONOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		apply32NEONOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 95:
-		apply32NEONOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		apply32NEONInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		apply32NEONInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		apply32NEONOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		apply32NEONOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		apply32NEONInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		apply32NEONInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		apply32NEONOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		apply32NEONOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		apply32NEONInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 113:
+		apply32NEONInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		apply32NEONInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 115:
+		apply32NEONInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		apply32NEONOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 117:
+		apply32NEONOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		apply32NEONOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 119:
+		apply32NEONOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		apply32NEONInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 121:
+		apply32NEONInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		apply32NEONInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 123:
+		apply32NEONInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		apply32NEONOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 125:
+		apply32NEONOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		apply32NEONOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 127:
+		apply32NEONOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		apply32NEONInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 129:
-		apply32NEONInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		apply32NEONInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 131:
-		apply32NEONInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		apply32NEONOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 133:
-		apply32NEONOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		apply32NEONOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 135:
-		apply32NEONOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		apply32NEONInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 137:
-		apply32NEONInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		apply32NEONInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 139:
-		apply32NEONInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONInMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		apply32NEONOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 141:
-		apply32NEONOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply32NEONOutMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
+		apply32NEONOutMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 144:
+		apply32NEONInQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 146:
+		apply32NEONInQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 148:
+		apply32NEONOutQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 150:
+		apply32NEONOutQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 152:
+		apply32NEONInQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 154:
+		apply32NEONInQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 156:
+		apply32NEONOutQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 158:
+		apply32NEONOutQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 160:
+		apply32NEONInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 162:
+		apply32NEONInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 164:
+		apply32NEONOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 166:
+		apply32NEONOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 168:
+		apply32NEONInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 170:
+		apply32NEONInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 172:
+		apply32NEONOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 174:
+		apply32NEONOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 176:
+		apply32NEONInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 178:
+		apply32NEONInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 180:
+		apply32NEONOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 182:
+		apply32NEONOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 184:
+		apply32NEONInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 186:
+		apply32NEONInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 188:
+		apply32NEONOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 190:
+		apply32NEONOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 192:
+		apply32NEONInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 193:
+		apply32NEONInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 194:
+		apply32NEONInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 195:
+		apply32NEONInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 196:
+		apply32NEONOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 197:
+		apply32NEONOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 198:
+		apply32NEONOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 199:
+		apply32NEONOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 200:
+		apply32NEONInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 201:
+		apply32NEONInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 202:
+		apply32NEONInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 203:
+		apply32NEONInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 204:
+		apply32NEONOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 205:
+		apply32NEONOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 206:
 		apply32NEONOutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
-	case 143:
+	case 207:
 		apply32NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 208:
+		apply32NEONInMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 210:
+		apply32NEONInMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 212:
+		apply32NEONOutMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 214:
+		apply32NEONOutMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 216:
+		apply32NEONInMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 218:
+		apply32NEONInMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 220:
+		apply32NEONOutMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 222:
+		apply32NEONOutMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 224:
+		apply32NEONInQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 226:
+		apply32NEONInQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 228:
+		apply32NEONOutQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 230:
+		apply32NEONOutQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 232:
+		apply32NEONInQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 234:
+		apply32NEONInQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 236:
+		apply32NEONOutQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 238:
+		apply32NEONOutQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply32NEON: no form has this ID")
@@ -449,70 +641,118 @@ var tableSumSquares32NEON = [ref.NumIDs]func(x, g []float32, wd float32) float32
 	45:  sumSquares32NEON,
 	46:  sumSquares32NEONFusedAcc,
 	47:  sumSquares32NEONFusedAcc,
-	48:  sumSquares32NEONWdAdd,
-	50:  sumSquares32NEONWdAddFusedAcc,
-	52:  sumSquares32NEONWdAdd,
-	54:  sumSquares32NEONWdAddFusedAcc,
-	56:  sumSquares32NEONWdAdd,
-	58:  sumSquares32NEONWdAddFusedAcc,
-	60:  sumSquares32NEONWdAdd,
-	62:  sumSquares32NEONWdAddFusedAcc,
-	64:  sumSquares32NEONWdAdd,
-	66:  sumSquares32NEONWdAddFusedAcc,
-	68:  sumSquares32NEONWdAdd,
-	70:  sumSquares32NEONWdAddFusedAcc,
-	72:  sumSquares32NEONWdAdd,
-	74:  sumSquares32NEONWdAddFusedAcc,
-	76:  sumSquares32NEONWdAdd,
-	78:  sumSquares32NEONWdAddFusedAcc,
+	48:  sumSquares32NEON,
+	50:  sumSquares32NEONFusedAcc,
+	52:  sumSquares32NEON,
+	54:  sumSquares32NEONFusedAcc,
+	56:  sumSquares32NEON,
+	58:  sumSquares32NEONFusedAcc,
+	60:  sumSquares32NEON,
+	62:  sumSquares32NEONFusedAcc,
+	64:  sumSquares32NEON,
+	66:  sumSquares32NEONFusedAcc,
+	68:  sumSquares32NEON,
+	70:  sumSquares32NEONFusedAcc,
+	72:  sumSquares32NEON,
+	74:  sumSquares32NEONFusedAcc,
+	76:  sumSquares32NEON,
+	78:  sumSquares32NEONFusedAcc,
 	80:  sumSquares32NEONWdAdd,
-	81:  sumSquares32NEONWdAdd,
 	82:  sumSquares32NEONWdAddFusedAcc,
-	83:  sumSquares32NEONWdAddFusedAcc,
 	84:  sumSquares32NEONWdAdd,
-	85:  sumSquares32NEONWdAdd,
 	86:  sumSquares32NEONWdAddFusedAcc,
-	87:  sumSquares32NEONWdAddFusedAcc,
 	88:  sumSquares32NEONWdAdd,
-	89:  sumSquares32NEONWdAdd,
 	90:  sumSquares32NEONWdAddFusedAcc,
-	91:  sumSquares32NEONWdAddFusedAcc,
 	92:  sumSquares32NEONWdAdd,
-	93:  sumSquares32NEONWdAdd,
 	94:  sumSquares32NEONWdAddFusedAcc,
-	95:  sumSquares32NEONWdAddFusedAcc,
-	96:  sumSquares32NEONWdFMA,
-	98:  sumSquares32NEONWdFMAFusedAcc,
-	100: sumSquares32NEONWdFMA,
-	102: sumSquares32NEONWdFMAFusedAcc,
-	104: sumSquares32NEONWdFMA,
-	106: sumSquares32NEONWdFMAFusedAcc,
-	108: sumSquares32NEONWdFMA,
-	110: sumSquares32NEONWdFMAFusedAcc,
-	112: sumSquares32NEONWdFMA,
-	114: sumSquares32NEONWdFMAFusedAcc,
-	116: sumSquares32NEONWdFMA,
-	118: sumSquares32NEONWdFMAFusedAcc,
-	120: sumSquares32NEONWdFMA,
-	122: sumSquares32NEONWdFMAFusedAcc,
-	124: sumSquares32NEONWdFMA,
-	126: sumSquares32NEONWdFMAFusedAcc,
-	128: sumSquares32NEONWdFMA,
-	129: sumSquares32NEONWdFMA,
-	130: sumSquares32NEONWdFMAFusedAcc,
-	131: sumSquares32NEONWdFMAFusedAcc,
-	132: sumSquares32NEONWdFMA,
-	133: sumSquares32NEONWdFMA,
-	134: sumSquares32NEONWdFMAFusedAcc,
-	135: sumSquares32NEONWdFMAFusedAcc,
-	136: sumSquares32NEONWdFMA,
-	137: sumSquares32NEONWdFMA,
-	138: sumSquares32NEONWdFMAFusedAcc,
-	139: sumSquares32NEONWdFMAFusedAcc,
-	140: sumSquares32NEONWdFMA,
-	141: sumSquares32NEONWdFMA,
-	142: sumSquares32NEONWdFMAFusedAcc,
-	143: sumSquares32NEONWdFMAFusedAcc,
+	96:  sumSquares32NEONWdAdd,
+	98:  sumSquares32NEONWdAddFusedAcc,
+	100: sumSquares32NEONWdAdd,
+	102: sumSquares32NEONWdAddFusedAcc,
+	104: sumSquares32NEONWdAdd,
+	106: sumSquares32NEONWdAddFusedAcc,
+	108: sumSquares32NEONWdAdd,
+	110: sumSquares32NEONWdAddFusedAcc,
+	112: sumSquares32NEONWdAdd,
+	113: sumSquares32NEONWdAdd,
+	114: sumSquares32NEONWdAddFusedAcc,
+	115: sumSquares32NEONWdAddFusedAcc,
+	116: sumSquares32NEONWdAdd,
+	117: sumSquares32NEONWdAdd,
+	118: sumSquares32NEONWdAddFusedAcc,
+	119: sumSquares32NEONWdAddFusedAcc,
+	120: sumSquares32NEONWdAdd,
+	121: sumSquares32NEONWdAdd,
+	122: sumSquares32NEONWdAddFusedAcc,
+	123: sumSquares32NEONWdAddFusedAcc,
+	124: sumSquares32NEONWdAdd,
+	125: sumSquares32NEONWdAdd,
+	126: sumSquares32NEONWdAddFusedAcc,
+	127: sumSquares32NEONWdAddFusedAcc,
+	128: sumSquares32NEONWdAdd,
+	130: sumSquares32NEONWdAddFusedAcc,
+	132: sumSquares32NEONWdAdd,
+	134: sumSquares32NEONWdAddFusedAcc,
+	136: sumSquares32NEONWdAdd,
+	138: sumSquares32NEONWdAddFusedAcc,
+	140: sumSquares32NEONWdAdd,
+	142: sumSquares32NEONWdAddFusedAcc,
+	144: sumSquares32NEONWdAdd,
+	146: sumSquares32NEONWdAddFusedAcc,
+	148: sumSquares32NEONWdAdd,
+	150: sumSquares32NEONWdAddFusedAcc,
+	152: sumSquares32NEONWdAdd,
+	154: sumSquares32NEONWdAddFusedAcc,
+	156: sumSquares32NEONWdAdd,
+	158: sumSquares32NEONWdAddFusedAcc,
+	160: sumSquares32NEONWdFMA,
+	162: sumSquares32NEONWdFMAFusedAcc,
+	164: sumSquares32NEONWdFMA,
+	166: sumSquares32NEONWdFMAFusedAcc,
+	168: sumSquares32NEONWdFMA,
+	170: sumSquares32NEONWdFMAFusedAcc,
+	172: sumSquares32NEONWdFMA,
+	174: sumSquares32NEONWdFMAFusedAcc,
+	176: sumSquares32NEONWdFMA,
+	178: sumSquares32NEONWdFMAFusedAcc,
+	180: sumSquares32NEONWdFMA,
+	182: sumSquares32NEONWdFMAFusedAcc,
+	184: sumSquares32NEONWdFMA,
+	186: sumSquares32NEONWdFMAFusedAcc,
+	188: sumSquares32NEONWdFMA,
+	190: sumSquares32NEONWdFMAFusedAcc,
+	192: sumSquares32NEONWdFMA,
+	193: sumSquares32NEONWdFMA,
+	194: sumSquares32NEONWdFMAFusedAcc,
+	195: sumSquares32NEONWdFMAFusedAcc,
+	196: sumSquares32NEONWdFMA,
+	197: sumSquares32NEONWdFMA,
+	198: sumSquares32NEONWdFMAFusedAcc,
+	199: sumSquares32NEONWdFMAFusedAcc,
+	200: sumSquares32NEONWdFMA,
+	201: sumSquares32NEONWdFMA,
+	202: sumSquares32NEONWdFMAFusedAcc,
+	203: sumSquares32NEONWdFMAFusedAcc,
+	204: sumSquares32NEONWdFMA,
+	205: sumSquares32NEONWdFMA,
+	206: sumSquares32NEONWdFMAFusedAcc,
+	207: sumSquares32NEONWdFMAFusedAcc,
+	208: sumSquares32NEONWdFMA,
+	210: sumSquares32NEONWdFMAFusedAcc,
+	212: sumSquares32NEONWdFMA,
+	214: sumSquares32NEONWdFMAFusedAcc,
+	216: sumSquares32NEONWdFMA,
+	218: sumSquares32NEONWdFMAFusedAcc,
+	220: sumSquares32NEONWdFMA,
+	222: sumSquares32NEONWdFMAFusedAcc,
+	224: sumSquares32NEONWdFMA,
+	226: sumSquares32NEONWdFMAFusedAcc,
+	228: sumSquares32NEONWdFMA,
+	230: sumSquares32NEONWdFMAFusedAcc,
+	232: sumSquares32NEONWdFMA,
+	234: sumSquares32NEONWdFMAFusedAcc,
+	236: sumSquares32NEONWdFMA,
+	238: sumSquares32NEONWdFMAFusedAcc,
 }
 
 // SumSquares32NEON runs the NEON sum of squares of g' for float32 of the form whose ref.Form.ID is id; it panics
@@ -584,132 +824,228 @@ func SumSquares32NEON(id int, x, g []float32, wd float32) float32 {
 	case 47:
 		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 48:
-		return sumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 50:
-		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 52:
-		return sumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 54:
-		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 56:
-		return sumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 58:
-		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 60:
-		return sumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 62:
-		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 64:
-		return sumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 66:
-		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 68:
-		return sumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 70:
-		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 72:
-		return sumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 74:
-		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 76:
-		return sumSquares32NEONWdAdd(x, g, wd)
+		return sumSquares32NEON(x, g, wd)
 	case 78:
-		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares32NEONFusedAcc(x, g, wd)
 	case 80:
-		return sumSquares32NEONWdAdd(x, g, wd)
-	case 81:
 		return sumSquares32NEONWdAdd(x, g, wd)
 	case 82:
 		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
-	case 83:
-		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 84:
-		return sumSquares32NEONWdAdd(x, g, wd)
-	case 85:
 		return sumSquares32NEONWdAdd(x, g, wd)
 	case 86:
 		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
-	case 87:
-		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 88:
-		return sumSquares32NEONWdAdd(x, g, wd)
-	case 89:
 		return sumSquares32NEONWdAdd(x, g, wd)
 	case 90:
 		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
-	case 91:
-		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 92:
-		return sumSquares32NEONWdAdd(x, g, wd)
-	case 93:
 		return sumSquares32NEONWdAdd(x, g, wd)
 	case 94:
 		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
-	case 95:
-		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 96:
-		return sumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 98:
-		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 100:
-		return sumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 102:
-		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 104:
-		return sumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 106:
-		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 108:
-		return sumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 110:
-		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 112:
-		return sumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
+	case 113:
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 114:
-		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 115:
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 116:
-		return sumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
+	case 117:
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 118:
-		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 119:
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 120:
-		return sumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
+	case 121:
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 122:
-		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 123:
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 124:
-		return sumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
+	case 125:
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 126:
-		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 127:
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 128:
-		return sumSquares32NEONWdFMA(x, g, wd)
-	case 129:
-		return sumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 130:
-		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
-	case 131:
-		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 132:
-		return sumSquares32NEONWdFMA(x, g, wd)
-	case 133:
-		return sumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 134:
-		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
-	case 135:
-		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 136:
-		return sumSquares32NEONWdFMA(x, g, wd)
-	case 137:
-		return sumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 138:
-		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
-	case 139:
-		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
 	case 140:
-		return sumSquares32NEONWdFMA(x, g, wd)
-	case 141:
-		return sumSquares32NEONWdFMA(x, g, wd)
+		return sumSquares32NEONWdAdd(x, g, wd)
 	case 142:
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 144:
+		return sumSquares32NEONWdAdd(x, g, wd)
+	case 146:
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 148:
+		return sumSquares32NEONWdAdd(x, g, wd)
+	case 150:
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 152:
+		return sumSquares32NEONWdAdd(x, g, wd)
+	case 154:
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 156:
+		return sumSquares32NEONWdAdd(x, g, wd)
+	case 158:
+		return sumSquares32NEONWdAddFusedAcc(x, g, wd)
+	case 160:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 162:
 		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
-	case 143:
+	case 164:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 166:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 168:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 170:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 172:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 174:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 176:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 178:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 180:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 182:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 184:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 186:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 188:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 190:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 192:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 193:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 194:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 195:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 196:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 197:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 198:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 199:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 200:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 201:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 202:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 203:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 204:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 205:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 206:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 207:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 208:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 210:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 212:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 214:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 216:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 218:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 220:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 222:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 224:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 226:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 228:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 230:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 232:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 234:
+		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
+	case 236:
+		return sumSquares32NEONWdFMA(x, g, wd)
+	case 238:
 		return sumSquares32NEONWdFMAFusedAcc(x, g, wd)
 	}
 	panic("asm.SumSquares32NEON: no form has this ID")
@@ -756,70 +1092,118 @@ var tableRowStep32NEON = [ref.NumIDs]func(x, g []float32, lr, k, wd float32){
 	45:  rowStep32NEONRecip,
 	46:  rowStep32NEONRecip,
 	47:  rowStep32NEONRecip,
-	48:  rowStep32NEONDivMulWdAdd,
-	50:  rowStep32NEONDivMulWdAdd,
-	52:  rowStep32NEONDivMulWdAdd,
-	54:  rowStep32NEONDivMulWdAdd,
-	56:  rowStep32NEONDivMulWdAdd,
-	58:  rowStep32NEONDivMulWdAdd,
-	60:  rowStep32NEONDivMulWdAdd,
-	62:  rowStep32NEONDivMulWdAdd,
-	64:  rowStep32NEONMulDivWdAdd,
-	66:  rowStep32NEONMulDivWdAdd,
-	68:  rowStep32NEONMulDivWdAdd,
-	70:  rowStep32NEONMulDivWdAdd,
-	72:  rowStep32NEONMulDivWdAdd,
-	74:  rowStep32NEONMulDivWdAdd,
-	76:  rowStep32NEONMulDivWdAdd,
-	78:  rowStep32NEONMulDivWdAdd,
-	80:  rowStep32NEONRecipWdAdd,
-	81:  rowStep32NEONRecipWdAdd,
-	82:  rowStep32NEONRecipWdAdd,
-	83:  rowStep32NEONRecipWdAdd,
-	84:  rowStep32NEONRecipWdAdd,
-	85:  rowStep32NEONRecipWdAdd,
-	86:  rowStep32NEONRecipWdAdd,
-	87:  rowStep32NEONRecipWdAdd,
-	88:  rowStep32NEONRecipWdAdd,
-	89:  rowStep32NEONRecipWdAdd,
-	90:  rowStep32NEONRecipWdAdd,
-	91:  rowStep32NEONRecipWdAdd,
-	92:  rowStep32NEONRecipWdAdd,
-	93:  rowStep32NEONRecipWdAdd,
-	94:  rowStep32NEONRecipWdAdd,
-	95:  rowStep32NEONRecipWdAdd,
-	96:  rowStep32NEONDivMulWdFMA,
-	98:  rowStep32NEONDivMulWdFMA,
-	100: rowStep32NEONDivMulWdFMA,
-	102: rowStep32NEONDivMulWdFMA,
-	104: rowStep32NEONDivMulWdFMA,
-	106: rowStep32NEONDivMulWdFMA,
-	108: rowStep32NEONDivMulWdFMA,
-	110: rowStep32NEONDivMulWdFMA,
-	112: rowStep32NEONMulDivWdFMA,
-	114: rowStep32NEONMulDivWdFMA,
-	116: rowStep32NEONMulDivWdFMA,
-	118: rowStep32NEONMulDivWdFMA,
-	120: rowStep32NEONMulDivWdFMA,
-	122: rowStep32NEONMulDivWdFMA,
-	124: rowStep32NEONMulDivWdFMA,
-	126: rowStep32NEONMulDivWdFMA,
-	128: rowStep32NEONRecipWdFMA,
-	129: rowStep32NEONRecipWdFMA,
-	130: rowStep32NEONRecipWdFMA,
-	131: rowStep32NEONRecipWdFMA,
-	132: rowStep32NEONRecipWdFMA,
-	133: rowStep32NEONRecipWdFMA,
-	134: rowStep32NEONRecipWdFMA,
-	135: rowStep32NEONRecipWdFMA,
-	136: rowStep32NEONRecipWdFMA,
-	137: rowStep32NEONRecipWdFMA,
-	138: rowStep32NEONRecipWdFMA,
-	139: rowStep32NEONRecipWdFMA,
-	140: rowStep32NEONRecipWdFMA,
-	141: rowStep32NEONRecipWdFMA,
-	142: rowStep32NEONRecipWdFMA,
-	143: rowStep32NEONRecipWdFMA,
+	48:  rowStep32NEONMulRecip,
+	50:  rowStep32NEONMulRecip,
+	52:  rowStep32NEONMulRecip,
+	54:  rowStep32NEONMulRecip,
+	56:  rowStep32NEONMulRecip,
+	58:  rowStep32NEONMulRecip,
+	60:  rowStep32NEONMulRecip,
+	62:  rowStep32NEONMulRecip,
+	64:  rowStep32NEONQuotMul,
+	66:  rowStep32NEONQuotMul,
+	68:  rowStep32NEONQuotMul,
+	70:  rowStep32NEONQuotMul,
+	72:  rowStep32NEONQuotMul,
+	74:  rowStep32NEONQuotMul,
+	76:  rowStep32NEONQuotMul,
+	78:  rowStep32NEONQuotMul,
+	80:  rowStep32NEONDivMulWdAdd,
+	82:  rowStep32NEONDivMulWdAdd,
+	84:  rowStep32NEONDivMulWdAdd,
+	86:  rowStep32NEONDivMulWdAdd,
+	88:  rowStep32NEONDivMulWdAdd,
+	90:  rowStep32NEONDivMulWdAdd,
+	92:  rowStep32NEONDivMulWdAdd,
+	94:  rowStep32NEONDivMulWdAdd,
+	96:  rowStep32NEONMulDivWdAdd,
+	98:  rowStep32NEONMulDivWdAdd,
+	100: rowStep32NEONMulDivWdAdd,
+	102: rowStep32NEONMulDivWdAdd,
+	104: rowStep32NEONMulDivWdAdd,
+	106: rowStep32NEONMulDivWdAdd,
+	108: rowStep32NEONMulDivWdAdd,
+	110: rowStep32NEONMulDivWdAdd,
+	112: rowStep32NEONRecipWdAdd,
+	113: rowStep32NEONRecipWdAdd,
+	114: rowStep32NEONRecipWdAdd,
+	115: rowStep32NEONRecipWdAdd,
+	116: rowStep32NEONRecipWdAdd,
+	117: rowStep32NEONRecipWdAdd,
+	118: rowStep32NEONRecipWdAdd,
+	119: rowStep32NEONRecipWdAdd,
+	120: rowStep32NEONRecipWdAdd,
+	121: rowStep32NEONRecipWdAdd,
+	122: rowStep32NEONRecipWdAdd,
+	123: rowStep32NEONRecipWdAdd,
+	124: rowStep32NEONRecipWdAdd,
+	125: rowStep32NEONRecipWdAdd,
+	126: rowStep32NEONRecipWdAdd,
+	127: rowStep32NEONRecipWdAdd,
+	128: rowStep32NEONMulRecipWdAdd,
+	130: rowStep32NEONMulRecipWdAdd,
+	132: rowStep32NEONMulRecipWdAdd,
+	134: rowStep32NEONMulRecipWdAdd,
+	136: rowStep32NEONMulRecipWdAdd,
+	138: rowStep32NEONMulRecipWdAdd,
+	140: rowStep32NEONMulRecipWdAdd,
+	142: rowStep32NEONMulRecipWdAdd,
+	144: rowStep32NEONQuotMulWdAdd,
+	146: rowStep32NEONQuotMulWdAdd,
+	148: rowStep32NEONQuotMulWdAdd,
+	150: rowStep32NEONQuotMulWdAdd,
+	152: rowStep32NEONQuotMulWdAdd,
+	154: rowStep32NEONQuotMulWdAdd,
+	156: rowStep32NEONQuotMulWdAdd,
+	158: rowStep32NEONQuotMulWdAdd,
+	160: rowStep32NEONDivMulWdFMA,
+	162: rowStep32NEONDivMulWdFMA,
+	164: rowStep32NEONDivMulWdFMA,
+	166: rowStep32NEONDivMulWdFMA,
+	168: rowStep32NEONDivMulWdFMA,
+	170: rowStep32NEONDivMulWdFMA,
+	172: rowStep32NEONDivMulWdFMA,
+	174: rowStep32NEONDivMulWdFMA,
+	176: rowStep32NEONMulDivWdFMA,
+	178: rowStep32NEONMulDivWdFMA,
+	180: rowStep32NEONMulDivWdFMA,
+	182: rowStep32NEONMulDivWdFMA,
+	184: rowStep32NEONMulDivWdFMA,
+	186: rowStep32NEONMulDivWdFMA,
+	188: rowStep32NEONMulDivWdFMA,
+	190: rowStep32NEONMulDivWdFMA,
+	192: rowStep32NEONRecipWdFMA,
+	193: rowStep32NEONRecipWdFMA,
+	194: rowStep32NEONRecipWdFMA,
+	195: rowStep32NEONRecipWdFMA,
+	196: rowStep32NEONRecipWdFMA,
+	197: rowStep32NEONRecipWdFMA,
+	198: rowStep32NEONRecipWdFMA,
+	199: rowStep32NEONRecipWdFMA,
+	200: rowStep32NEONRecipWdFMA,
+	201: rowStep32NEONRecipWdFMA,
+	202: rowStep32NEONRecipWdFMA,
+	203: rowStep32NEONRecipWdFMA,
+	204: rowStep32NEONRecipWdFMA,
+	205: rowStep32NEONRecipWdFMA,
+	206: rowStep32NEONRecipWdFMA,
+	207: rowStep32NEONRecipWdFMA,
+	208: rowStep32NEONMulRecipWdFMA,
+	210: rowStep32NEONMulRecipWdFMA,
+	212: rowStep32NEONMulRecipWdFMA,
+	214: rowStep32NEONMulRecipWdFMA,
+	216: rowStep32NEONMulRecipWdFMA,
+	218: rowStep32NEONMulRecipWdFMA,
+	220: rowStep32NEONMulRecipWdFMA,
+	222: rowStep32NEONMulRecipWdFMA,
+	224: rowStep32NEONQuotMulWdFMA,
+	226: rowStep32NEONQuotMulWdFMA,
+	228: rowStep32NEONQuotMulWdFMA,
+	230: rowStep32NEONQuotMulWdFMA,
+	232: rowStep32NEONQuotMulWdFMA,
+	234: rowStep32NEONQuotMulWdFMA,
+	236: rowStep32NEONQuotMulWdFMA,
+	238: rowStep32NEONQuotMulWdFMA,
 }
 
 // RowStep32NEON runs the NEON row-wise step for float32 of the form whose ref.Form.ID is id; it panics
@@ -923,196 +1307,340 @@ func RowStep32NEON(id int, x, g []float32, lr, k, wd float32) {
 		rowStep32NEONRecip(x, g, lr, k, wd)
 		return
 	case 48:
-		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 50:
-		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 52:
-		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 54:
-		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 56:
-		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 58:
-		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 60:
-		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 62:
-		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep32NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 64:
-		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 66:
-		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 68:
-		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 70:
-		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 72:
-		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 74:
-		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 76:
-		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 78:
-		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep32NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 80:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 81:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 82:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 83:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 84:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 85:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 86:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 87:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 88:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 89:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 90:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 91:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 92:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 93:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 94:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 95:
-		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep32NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 96:
-		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 98:
-		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 100:
-		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 102:
-		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 104:
-		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 106:
-		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 108:
-		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 110:
-		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 112:
-		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 113:
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 114:
-		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 115:
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 116:
-		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 117:
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 118:
-		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 119:
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 120:
-		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 121:
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 122:
-		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 123:
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 124:
-		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 125:
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 126:
-		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 127:
+		rowStep32NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 128:
-		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
-		return
-	case 129:
-		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 130:
-		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
-		return
-	case 131:
-		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 132:
-		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
-		return
-	case 133:
-		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 134:
-		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
-		return
-	case 135:
-		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 136:
-		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
-		return
-	case 137:
-		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 138:
-		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
-		return
-	case 139:
-		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 140:
-		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
-		return
-	case 141:
-		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep32NEONMulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 142:
+		rowStep32NEONMulRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 144:
+		rowStep32NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 146:
+		rowStep32NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 148:
+		rowStep32NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 150:
+		rowStep32NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 152:
+		rowStep32NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 154:
+		rowStep32NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 156:
+		rowStep32NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 158:
+		rowStep32NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 160:
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 162:
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 164:
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 166:
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 168:
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 170:
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 172:
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 174:
+		rowStep32NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 176:
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 178:
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 180:
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 182:
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 184:
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 186:
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 188:
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 190:
+		rowStep32NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 192:
 		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
 		return
-	case 143:
+	case 193:
 		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 194:
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 195:
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 196:
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 197:
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 198:
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 199:
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 200:
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 201:
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 202:
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 203:
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 204:
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 205:
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 206:
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 207:
+		rowStep32NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 208:
+		rowStep32NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 210:
+		rowStep32NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 212:
+		rowStep32NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 214:
+		rowStep32NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 216:
+		rowStep32NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 218:
+		rowStep32NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 220:
+		rowStep32NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 222:
+		rowStep32NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 224:
+		rowStep32NEONQuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 226:
+		rowStep32NEONQuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 228:
+		rowStep32NEONQuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 230:
+		rowStep32NEONQuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 232:
+		rowStep32NEONQuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 234:
+		rowStep32NEONQuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 236:
+		rowStep32NEONQuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 238:
+		rowStep32NEONQuotMulWdFMA(x, g, lr, k, wd)
 		return
 	}
 	panic("asm.RowStep32NEON: no form has this ID")
@@ -1159,70 +1687,118 @@ var tableApply64NEON = [ref.NumIDs]func(x, s, g []float64, lr, eps, wd, decay, g
 	45:  apply64NEONOutRecipDecayGuard,
 	46:  apply64NEONOutRecipFusedAccDecay,
 	47:  apply64NEONOutRecipFusedAccDecayGuard,
-	48:  apply64NEONInDivMulWdAdd,
-	50:  apply64NEONInDivMulWdAddFusedAcc,
-	52:  apply64NEONOutDivMulWdAdd,
-	54:  apply64NEONOutDivMulWdAddFusedAcc,
-	56:  apply64NEONInDivMulWdAddDecay,
-	58:  apply64NEONInDivMulWdAddFusedAccDecay,
-	60:  apply64NEONOutDivMulWdAddDecay,
-	62:  apply64NEONOutDivMulWdAddFusedAccDecay,
-	64:  apply64NEONInMulDivWdAdd,
-	66:  apply64NEONInMulDivWdAddFusedAcc,
-	68:  apply64NEONOutMulDivWdAdd,
-	70:  apply64NEONOutMulDivWdAddFusedAcc,
-	72:  apply64NEONInMulDivWdAddDecay,
-	74:  apply64NEONInMulDivWdAddFusedAccDecay,
-	76:  apply64NEONOutMulDivWdAddDecay,
-	78:  apply64NEONOutMulDivWdAddFusedAccDecay,
-	80:  apply64NEONInRecipWdAdd,
-	81:  apply64NEONInRecipWdAddGuard,
-	82:  apply64NEONInRecipWdAddFusedAcc,
-	83:  apply64NEONInRecipWdAddFusedAccGuard,
-	84:  apply64NEONOutRecipWdAdd,
-	85:  apply64NEONOutRecipWdAddGuard,
-	86:  apply64NEONOutRecipWdAddFusedAcc,
-	87:  apply64NEONOutRecipWdAddFusedAccGuard,
-	88:  apply64NEONInRecipWdAddDecay,
-	89:  apply64NEONInRecipWdAddDecayGuard,
-	90:  apply64NEONInRecipWdAddFusedAccDecay,
-	91:  apply64NEONInRecipWdAddFusedAccDecayGuard,
-	92:  apply64NEONOutRecipWdAddDecay,
-	93:  apply64NEONOutRecipWdAddDecayGuard,
-	94:  apply64NEONOutRecipWdAddFusedAccDecay,
-	95:  apply64NEONOutRecipWdAddFusedAccDecayGuard,
-	96:  apply64NEONInDivMulWdFMA,
-	98:  apply64NEONInDivMulWdFMAFusedAcc,
-	100: apply64NEONOutDivMulWdFMA,
-	102: apply64NEONOutDivMulWdFMAFusedAcc,
-	104: apply64NEONInDivMulWdFMADecay,
-	106: apply64NEONInDivMulWdFMAFusedAccDecay,
-	108: apply64NEONOutDivMulWdFMADecay,
-	110: apply64NEONOutDivMulWdFMAFusedAccDecay,
-	112: apply64NEONInMulDivWdFMA,
-	114: apply64NEONInMulDivWdFMAFusedAcc,
-	116: apply64NEONOutMulDivWdFMA,
-	118: apply64NEONOutMulDivWdFMAFusedAcc,
-	120: apply64NEONInMulDivWdFMADecay,
-	122: apply64NEONInMulDivWdFMAFusedAccDecay,
-	124: apply64NEONOutMulDivWdFMADecay,
-	126: apply64NEONOutMulDivWdFMAFusedAccDecay,
-	128: apply64NEONInRecipWdFMA,
-	129: apply64NEONInRecipWdFMAGuard,
-	130: apply64NEONInRecipWdFMAFusedAcc,
-	131: apply64NEONInRecipWdFMAFusedAccGuard,
-	132: apply64NEONOutRecipWdFMA,
-	133: apply64NEONOutRecipWdFMAGuard,
-	134: apply64NEONOutRecipWdFMAFusedAcc,
-	135: apply64NEONOutRecipWdFMAFusedAccGuard,
-	136: apply64NEONInRecipWdFMADecay,
-	137: apply64NEONInRecipWdFMADecayGuard,
-	138: apply64NEONInRecipWdFMAFusedAccDecay,
-	139: apply64NEONInRecipWdFMAFusedAccDecayGuard,
-	140: apply64NEONOutRecipWdFMADecay,
-	141: apply64NEONOutRecipWdFMADecayGuard,
-	142: apply64NEONOutRecipWdFMAFusedAccDecay,
-	143: apply64NEONOutRecipWdFMAFusedAccDecayGuard,
+	48:  apply64NEONInMulRecip,
+	50:  apply64NEONInMulRecipFusedAcc,
+	52:  apply64NEONOutMulRecip,
+	54:  apply64NEONOutMulRecipFusedAcc,
+	56:  apply64NEONInMulRecipDecay,
+	58:  apply64NEONInMulRecipFusedAccDecay,
+	60:  apply64NEONOutMulRecipDecay,
+	62:  apply64NEONOutMulRecipFusedAccDecay,
+	64:  apply64NEONInQuotMul,
+	66:  apply64NEONInQuotMulFusedAcc,
+	68:  apply64NEONOutQuotMul,
+	70:  apply64NEONOutQuotMulFusedAcc,
+	72:  apply64NEONInQuotMulDecay,
+	74:  apply64NEONInQuotMulFusedAccDecay,
+	76:  apply64NEONOutQuotMulDecay,
+	78:  apply64NEONOutQuotMulFusedAccDecay,
+	80:  apply64NEONInDivMulWdAdd,
+	82:  apply64NEONInDivMulWdAddFusedAcc,
+	84:  apply64NEONOutDivMulWdAdd,
+	86:  apply64NEONOutDivMulWdAddFusedAcc,
+	88:  apply64NEONInDivMulWdAddDecay,
+	90:  apply64NEONInDivMulWdAddFusedAccDecay,
+	92:  apply64NEONOutDivMulWdAddDecay,
+	94:  apply64NEONOutDivMulWdAddFusedAccDecay,
+	96:  apply64NEONInMulDivWdAdd,
+	98:  apply64NEONInMulDivWdAddFusedAcc,
+	100: apply64NEONOutMulDivWdAdd,
+	102: apply64NEONOutMulDivWdAddFusedAcc,
+	104: apply64NEONInMulDivWdAddDecay,
+	106: apply64NEONInMulDivWdAddFusedAccDecay,
+	108: apply64NEONOutMulDivWdAddDecay,
+	110: apply64NEONOutMulDivWdAddFusedAccDecay,
+	112: apply64NEONInRecipWdAdd,
+	113: apply64NEONInRecipWdAddGuard,
+	114: apply64NEONInRecipWdAddFusedAcc,
+	115: apply64NEONInRecipWdAddFusedAccGuard,
+	116: apply64NEONOutRecipWdAdd,
+	117: apply64NEONOutRecipWdAddGuard,
+	118: apply64NEONOutRecipWdAddFusedAcc,
+	119: apply64NEONOutRecipWdAddFusedAccGuard,
+	120: apply64NEONInRecipWdAddDecay,
+	121: apply64NEONInRecipWdAddDecayGuard,
+	122: apply64NEONInRecipWdAddFusedAccDecay,
+	123: apply64NEONInRecipWdAddFusedAccDecayGuard,
+	124: apply64NEONOutRecipWdAddDecay,
+	125: apply64NEONOutRecipWdAddDecayGuard,
+	126: apply64NEONOutRecipWdAddFusedAccDecay,
+	127: apply64NEONOutRecipWdAddFusedAccDecayGuard,
+	128: apply64NEONInMulRecipWdAdd,
+	130: apply64NEONInMulRecipWdAddFusedAcc,
+	132: apply64NEONOutMulRecipWdAdd,
+	134: apply64NEONOutMulRecipWdAddFusedAcc,
+	136: apply64NEONInMulRecipWdAddDecay,
+	138: apply64NEONInMulRecipWdAddFusedAccDecay,
+	140: apply64NEONOutMulRecipWdAddDecay,
+	142: apply64NEONOutMulRecipWdAddFusedAccDecay,
+	144: apply64NEONInQuotMulWdAdd,
+	146: apply64NEONInQuotMulWdAddFusedAcc,
+	148: apply64NEONOutQuotMulWdAdd,
+	150: apply64NEONOutQuotMulWdAddFusedAcc,
+	152: apply64NEONInQuotMulWdAddDecay,
+	154: apply64NEONInQuotMulWdAddFusedAccDecay,
+	156: apply64NEONOutQuotMulWdAddDecay,
+	158: apply64NEONOutQuotMulWdAddFusedAccDecay,
+	160: apply64NEONInDivMulWdFMA,
+	162: apply64NEONInDivMulWdFMAFusedAcc,
+	164: apply64NEONOutDivMulWdFMA,
+	166: apply64NEONOutDivMulWdFMAFusedAcc,
+	168: apply64NEONInDivMulWdFMADecay,
+	170: apply64NEONInDivMulWdFMAFusedAccDecay,
+	172: apply64NEONOutDivMulWdFMADecay,
+	174: apply64NEONOutDivMulWdFMAFusedAccDecay,
+	176: apply64NEONInMulDivWdFMA,
+	178: apply64NEONInMulDivWdFMAFusedAcc,
+	180: apply64NEONOutMulDivWdFMA,
+	182: apply64NEONOutMulDivWdFMAFusedAcc,
+	184: apply64NEONInMulDivWdFMADecay,
+	186: apply64NEONInMulDivWdFMAFusedAccDecay,
+	188: apply64NEONOutMulDivWdFMADecay,
+	190: apply64NEONOutMulDivWdFMAFusedAccDecay,
+	192: apply64NEONInRecipWdFMA,
+	193: apply64NEONInRecipWdFMAGuard,
+	194: apply64NEONInRecipWdFMAFusedAcc,
+	195: apply64NEONInRecipWdFMAFusedAccGuard,
+	196: apply64NEONOutRecipWdFMA,
+	197: apply64NEONOutRecipWdFMAGuard,
+	198: apply64NEONOutRecipWdFMAFusedAcc,
+	199: apply64NEONOutRecipWdFMAFusedAccGuard,
+	200: apply64NEONInRecipWdFMADecay,
+	201: apply64NEONInRecipWdFMADecayGuard,
+	202: apply64NEONInRecipWdFMAFusedAccDecay,
+	203: apply64NEONInRecipWdFMAFusedAccDecayGuard,
+	204: apply64NEONOutRecipWdFMADecay,
+	205: apply64NEONOutRecipWdFMADecayGuard,
+	206: apply64NEONOutRecipWdFMAFusedAccDecay,
+	207: apply64NEONOutRecipWdFMAFusedAccDecayGuard,
+	208: apply64NEONInMulRecipWdFMA,
+	210: apply64NEONInMulRecipWdFMAFusedAcc,
+	212: apply64NEONOutMulRecipWdFMA,
+	214: apply64NEONOutMulRecipWdFMAFusedAcc,
+	216: apply64NEONInMulRecipWdFMADecay,
+	218: apply64NEONInMulRecipWdFMAFusedAccDecay,
+	220: apply64NEONOutMulRecipWdFMADecay,
+	222: apply64NEONOutMulRecipWdFMAFusedAccDecay,
+	224: apply64NEONInQuotMulWdFMA,
+	226: apply64NEONInQuotMulWdFMAFusedAcc,
+	228: apply64NEONOutQuotMulWdFMA,
+	230: apply64NEONOutQuotMulWdFMAFusedAcc,
+	232: apply64NEONInQuotMulWdFMADecay,
+	234: apply64NEONInQuotMulWdFMAFusedAccDecay,
+	236: apply64NEONOutQuotMulWdFMADecay,
+	238: apply64NEONOutQuotMulWdFMAFusedAccDecay,
 }
 
 // Apply64NEON runs the NEON kernel for float64 of the form whose ref.Form.ID is id; it panics
@@ -1326,196 +1902,340 @@ func Apply64NEON(id int, x, s, g []float64, lr, eps, wd, decay, gain float64) {
 		apply64NEONOutRecipFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 48:
-		apply64NEONInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 50:
-		apply64NEONInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 52:
-		apply64NEONOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulRecip(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 54:
-		apply64NEONOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulRecipFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 56:
-		apply64NEONInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 58:
-		apply64NEONInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 60:
-		apply64NEONOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulRecipDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 62:
-		apply64NEONOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulRecipFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 64:
-		apply64NEONInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 66:
-		apply64NEONInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 68:
-		apply64NEONOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutQuotMul(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 70:
-		apply64NEONOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutQuotMulFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 72:
-		apply64NEONInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 74:
-		apply64NEONInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 76:
-		apply64NEONOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutQuotMulDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 78:
-		apply64NEONOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutQuotMulFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 80:
-		apply64NEONInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 81:
-		apply64NEONInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 82:
-		apply64NEONInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 83:
-		apply64NEONInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 84:
-		apply64NEONOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 85:
-		apply64NEONOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 86:
-		apply64NEONOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 87:
-		apply64NEONOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 88:
-		apply64NEONInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 89:
-		apply64NEONInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 90:
-		apply64NEONInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 91:
-		apply64NEONInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 92:
-		apply64NEONOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 93:
-		apply64NEONOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 94:
-		apply64NEONOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 95:
-		apply64NEONOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutDivMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 96:
-		apply64NEONInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 98:
-		apply64NEONInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 100:
-		apply64NEONOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 102:
-		apply64NEONOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 104:
-		apply64NEONInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 106:
-		apply64NEONInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 108:
-		apply64NEONOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 110:
-		apply64NEONOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulDivWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 112:
-		apply64NEONInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 113:
+		apply64NEONInRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 114:
-		apply64NEONInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 115:
+		apply64NEONInRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 116:
-		apply64NEONOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 117:
+		apply64NEONOutRecipWdAddGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 118:
-		apply64NEONOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 119:
+		apply64NEONOutRecipWdAddFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 120:
-		apply64NEONInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 121:
+		apply64NEONInRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 122:
-		apply64NEONInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 123:
+		apply64NEONInRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 124:
-		apply64NEONOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 125:
+		apply64NEONOutRecipWdAddDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 126:
-		apply64NEONOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 127:
+		apply64NEONOutRecipWdAddFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 128:
-		apply64NEONInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 129:
-		apply64NEONInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 130:
-		apply64NEONInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 131:
-		apply64NEONInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 132:
-		apply64NEONOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 133:
-		apply64NEONOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulRecipWdAdd(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 134:
-		apply64NEONOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 135:
-		apply64NEONOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulRecipWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 136:
-		apply64NEONInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 137:
-		apply64NEONInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 138:
-		apply64NEONInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 139:
-		apply64NEONInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONInMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 140:
-		apply64NEONOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
-		return
-	case 141:
-		apply64NEONOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		apply64NEONOutMulRecipWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	case 142:
+		apply64NEONOutMulRecipWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 144:
+		apply64NEONInQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 146:
+		apply64NEONInQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 148:
+		apply64NEONOutQuotMulWdAdd(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 150:
+		apply64NEONOutQuotMulWdAddFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 152:
+		apply64NEONInQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 154:
+		apply64NEONInQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 156:
+		apply64NEONOutQuotMulWdAddDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 158:
+		apply64NEONOutQuotMulWdAddFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 160:
+		apply64NEONInDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 162:
+		apply64NEONInDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 164:
+		apply64NEONOutDivMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 166:
+		apply64NEONOutDivMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 168:
+		apply64NEONInDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 170:
+		apply64NEONInDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 172:
+		apply64NEONOutDivMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 174:
+		apply64NEONOutDivMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 176:
+		apply64NEONInMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 178:
+		apply64NEONInMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 180:
+		apply64NEONOutMulDivWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 182:
+		apply64NEONOutMulDivWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 184:
+		apply64NEONInMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 186:
+		apply64NEONInMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 188:
+		apply64NEONOutMulDivWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 190:
+		apply64NEONOutMulDivWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 192:
+		apply64NEONInRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 193:
+		apply64NEONInRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 194:
+		apply64NEONInRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 195:
+		apply64NEONInRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 196:
+		apply64NEONOutRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 197:
+		apply64NEONOutRecipWdFMAGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 198:
+		apply64NEONOutRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 199:
+		apply64NEONOutRecipWdFMAFusedAccGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 200:
+		apply64NEONInRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 201:
+		apply64NEONInRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 202:
+		apply64NEONInRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 203:
+		apply64NEONInRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 204:
+		apply64NEONOutRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 205:
+		apply64NEONOutRecipWdFMADecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 206:
 		apply64NEONOutRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
-	case 143:
+	case 207:
 		apply64NEONOutRecipWdFMAFusedAccDecayGuard(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 208:
+		apply64NEONInMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 210:
+		apply64NEONInMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 212:
+		apply64NEONOutMulRecipWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 214:
+		apply64NEONOutMulRecipWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 216:
+		apply64NEONInMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 218:
+		apply64NEONInMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 220:
+		apply64NEONOutMulRecipWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 222:
+		apply64NEONOutMulRecipWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 224:
+		apply64NEONInQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 226:
+		apply64NEONInQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 228:
+		apply64NEONOutQuotMulWdFMA(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 230:
+		apply64NEONOutQuotMulWdFMAFusedAcc(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 232:
+		apply64NEONInQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 234:
+		apply64NEONInQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 236:
+		apply64NEONOutQuotMulWdFMADecay(x, s, g, lr, eps, wd, decay, gain)
+		return
+	case 238:
+		apply64NEONOutQuotMulWdFMAFusedAccDecay(x, s, g, lr, eps, wd, decay, gain)
 		return
 	}
 	panic("asm.Apply64NEON: no form has this ID")
@@ -1567,70 +2287,118 @@ var tableSumSquares64NEON = [ref.NumIDs]func(x, g []float64, wd float64) float64
 	45:  sumSquares64NEON,
 	46:  sumSquares64NEONFusedAcc,
 	47:  sumSquares64NEONFusedAcc,
-	48:  sumSquares64NEONWdAdd,
-	50:  sumSquares64NEONWdAddFusedAcc,
-	52:  sumSquares64NEONWdAdd,
-	54:  sumSquares64NEONWdAddFusedAcc,
-	56:  sumSquares64NEONWdAdd,
-	58:  sumSquares64NEONWdAddFusedAcc,
-	60:  sumSquares64NEONWdAdd,
-	62:  sumSquares64NEONWdAddFusedAcc,
-	64:  sumSquares64NEONWdAdd,
-	66:  sumSquares64NEONWdAddFusedAcc,
-	68:  sumSquares64NEONWdAdd,
-	70:  sumSquares64NEONWdAddFusedAcc,
-	72:  sumSquares64NEONWdAdd,
-	74:  sumSquares64NEONWdAddFusedAcc,
-	76:  sumSquares64NEONWdAdd,
-	78:  sumSquares64NEONWdAddFusedAcc,
+	48:  sumSquares64NEON,
+	50:  sumSquares64NEONFusedAcc,
+	52:  sumSquares64NEON,
+	54:  sumSquares64NEONFusedAcc,
+	56:  sumSquares64NEON,
+	58:  sumSquares64NEONFusedAcc,
+	60:  sumSquares64NEON,
+	62:  sumSquares64NEONFusedAcc,
+	64:  sumSquares64NEON,
+	66:  sumSquares64NEONFusedAcc,
+	68:  sumSquares64NEON,
+	70:  sumSquares64NEONFusedAcc,
+	72:  sumSquares64NEON,
+	74:  sumSquares64NEONFusedAcc,
+	76:  sumSquares64NEON,
+	78:  sumSquares64NEONFusedAcc,
 	80:  sumSquares64NEONWdAdd,
-	81:  sumSquares64NEONWdAdd,
 	82:  sumSquares64NEONWdAddFusedAcc,
-	83:  sumSquares64NEONWdAddFusedAcc,
 	84:  sumSquares64NEONWdAdd,
-	85:  sumSquares64NEONWdAdd,
 	86:  sumSquares64NEONWdAddFusedAcc,
-	87:  sumSquares64NEONWdAddFusedAcc,
 	88:  sumSquares64NEONWdAdd,
-	89:  sumSquares64NEONWdAdd,
 	90:  sumSquares64NEONWdAddFusedAcc,
-	91:  sumSquares64NEONWdAddFusedAcc,
 	92:  sumSquares64NEONWdAdd,
-	93:  sumSquares64NEONWdAdd,
 	94:  sumSquares64NEONWdAddFusedAcc,
-	95:  sumSquares64NEONWdAddFusedAcc,
-	96:  sumSquares64NEONWdFMA,
-	98:  sumSquares64NEONWdFMAFusedAcc,
-	100: sumSquares64NEONWdFMA,
-	102: sumSquares64NEONWdFMAFusedAcc,
-	104: sumSquares64NEONWdFMA,
-	106: sumSquares64NEONWdFMAFusedAcc,
-	108: sumSquares64NEONWdFMA,
-	110: sumSquares64NEONWdFMAFusedAcc,
-	112: sumSquares64NEONWdFMA,
-	114: sumSquares64NEONWdFMAFusedAcc,
-	116: sumSquares64NEONWdFMA,
-	118: sumSquares64NEONWdFMAFusedAcc,
-	120: sumSquares64NEONWdFMA,
-	122: sumSquares64NEONWdFMAFusedAcc,
-	124: sumSquares64NEONWdFMA,
-	126: sumSquares64NEONWdFMAFusedAcc,
-	128: sumSquares64NEONWdFMA,
-	129: sumSquares64NEONWdFMA,
-	130: sumSquares64NEONWdFMAFusedAcc,
-	131: sumSquares64NEONWdFMAFusedAcc,
-	132: sumSquares64NEONWdFMA,
-	133: sumSquares64NEONWdFMA,
-	134: sumSquares64NEONWdFMAFusedAcc,
-	135: sumSquares64NEONWdFMAFusedAcc,
-	136: sumSquares64NEONWdFMA,
-	137: sumSquares64NEONWdFMA,
-	138: sumSquares64NEONWdFMAFusedAcc,
-	139: sumSquares64NEONWdFMAFusedAcc,
-	140: sumSquares64NEONWdFMA,
-	141: sumSquares64NEONWdFMA,
-	142: sumSquares64NEONWdFMAFusedAcc,
-	143: sumSquares64NEONWdFMAFusedAcc,
+	96:  sumSquares64NEONWdAdd,
+	98:  sumSquares64NEONWdAddFusedAcc,
+	100: sumSquares64NEONWdAdd,
+	102: sumSquares64NEONWdAddFusedAcc,
+	104: sumSquares64NEONWdAdd,
+	106: sumSquares64NEONWdAddFusedAcc,
+	108: sumSquares64NEONWdAdd,
+	110: sumSquares64NEONWdAddFusedAcc,
+	112: sumSquares64NEONWdAdd,
+	113: sumSquares64NEONWdAdd,
+	114: sumSquares64NEONWdAddFusedAcc,
+	115: sumSquares64NEONWdAddFusedAcc,
+	116: sumSquares64NEONWdAdd,
+	117: sumSquares64NEONWdAdd,
+	118: sumSquares64NEONWdAddFusedAcc,
+	119: sumSquares64NEONWdAddFusedAcc,
+	120: sumSquares64NEONWdAdd,
+	121: sumSquares64NEONWdAdd,
+	122: sumSquares64NEONWdAddFusedAcc,
+	123: sumSquares64NEONWdAddFusedAcc,
+	124: sumSquares64NEONWdAdd,
+	125: sumSquares64NEONWdAdd,
+	126: sumSquares64NEONWdAddFusedAcc,
+	127: sumSquares64NEONWdAddFusedAcc,
+	128: sumSquares64NEONWdAdd,
+	130: sumSquares64NEONWdAddFusedAcc,
+	132: sumSquares64NEONWdAdd,
+	134: sumSquares64NEONWdAddFusedAcc,
+	136: sumSquares64NEONWdAdd,
+	138: sumSquares64NEONWdAddFusedAcc,
+	140: sumSquares64NEONWdAdd,
+	142: sumSquares64NEONWdAddFusedAcc,
+	144: sumSquares64NEONWdAdd,
+	146: sumSquares64NEONWdAddFusedAcc,
+	148: sumSquares64NEONWdAdd,
+	150: sumSquares64NEONWdAddFusedAcc,
+	152: sumSquares64NEONWdAdd,
+	154: sumSquares64NEONWdAddFusedAcc,
+	156: sumSquares64NEONWdAdd,
+	158: sumSquares64NEONWdAddFusedAcc,
+	160: sumSquares64NEONWdFMA,
+	162: sumSquares64NEONWdFMAFusedAcc,
+	164: sumSquares64NEONWdFMA,
+	166: sumSquares64NEONWdFMAFusedAcc,
+	168: sumSquares64NEONWdFMA,
+	170: sumSquares64NEONWdFMAFusedAcc,
+	172: sumSquares64NEONWdFMA,
+	174: sumSquares64NEONWdFMAFusedAcc,
+	176: sumSquares64NEONWdFMA,
+	178: sumSquares64NEONWdFMAFusedAcc,
+	180: sumSquares64NEONWdFMA,
+	182: sumSquares64NEONWdFMAFusedAcc,
+	184: sumSquares64NEONWdFMA,
+	186: sumSquares64NEONWdFMAFusedAcc,
+	188: sumSquares64NEONWdFMA,
+	190: sumSquares64NEONWdFMAFusedAcc,
+	192: sumSquares64NEONWdFMA,
+	193: sumSquares64NEONWdFMA,
+	194: sumSquares64NEONWdFMAFusedAcc,
+	195: sumSquares64NEONWdFMAFusedAcc,
+	196: sumSquares64NEONWdFMA,
+	197: sumSquares64NEONWdFMA,
+	198: sumSquares64NEONWdFMAFusedAcc,
+	199: sumSquares64NEONWdFMAFusedAcc,
+	200: sumSquares64NEONWdFMA,
+	201: sumSquares64NEONWdFMA,
+	202: sumSquares64NEONWdFMAFusedAcc,
+	203: sumSquares64NEONWdFMAFusedAcc,
+	204: sumSquares64NEONWdFMA,
+	205: sumSquares64NEONWdFMA,
+	206: sumSquares64NEONWdFMAFusedAcc,
+	207: sumSquares64NEONWdFMAFusedAcc,
+	208: sumSquares64NEONWdFMA,
+	210: sumSquares64NEONWdFMAFusedAcc,
+	212: sumSquares64NEONWdFMA,
+	214: sumSquares64NEONWdFMAFusedAcc,
+	216: sumSquares64NEONWdFMA,
+	218: sumSquares64NEONWdFMAFusedAcc,
+	220: sumSquares64NEONWdFMA,
+	222: sumSquares64NEONWdFMAFusedAcc,
+	224: sumSquares64NEONWdFMA,
+	226: sumSquares64NEONWdFMAFusedAcc,
+	228: sumSquares64NEONWdFMA,
+	230: sumSquares64NEONWdFMAFusedAcc,
+	232: sumSquares64NEONWdFMA,
+	234: sumSquares64NEONWdFMAFusedAcc,
+	236: sumSquares64NEONWdFMA,
+	238: sumSquares64NEONWdFMAFusedAcc,
 }
 
 // SumSquares64NEON runs the NEON sum of squares of g' for float64 of the form whose ref.Form.ID is id; it panics
@@ -1702,132 +2470,228 @@ func SumSquares64NEON(id int, x, g []float64, wd float64) float64 {
 	case 47:
 		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 48:
-		return sumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 50:
-		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 52:
-		return sumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 54:
-		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 56:
-		return sumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 58:
-		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 60:
-		return sumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 62:
-		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 64:
-		return sumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 66:
-		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 68:
-		return sumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 70:
-		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 72:
-		return sumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 74:
-		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 76:
-		return sumSquares64NEONWdAdd(x, g, wd)
+		return sumSquares64NEON(x, g, wd)
 	case 78:
-		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+		return sumSquares64NEONFusedAcc(x, g, wd)
 	case 80:
-		return sumSquares64NEONWdAdd(x, g, wd)
-	case 81:
 		return sumSquares64NEONWdAdd(x, g, wd)
 	case 82:
 		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
-	case 83:
-		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 84:
-		return sumSquares64NEONWdAdd(x, g, wd)
-	case 85:
 		return sumSquares64NEONWdAdd(x, g, wd)
 	case 86:
 		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
-	case 87:
-		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 88:
-		return sumSquares64NEONWdAdd(x, g, wd)
-	case 89:
 		return sumSquares64NEONWdAdd(x, g, wd)
 	case 90:
 		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
-	case 91:
-		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 92:
-		return sumSquares64NEONWdAdd(x, g, wd)
-	case 93:
 		return sumSquares64NEONWdAdd(x, g, wd)
 	case 94:
 		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
-	case 95:
-		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 96:
-		return sumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 98:
-		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 100:
-		return sumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 102:
-		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 104:
-		return sumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 106:
-		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 108:
-		return sumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 110:
-		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 112:
-		return sumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
+	case 113:
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 114:
-		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 115:
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 116:
-		return sumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
+	case 117:
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 118:
-		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 119:
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 120:
-		return sumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
+	case 121:
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 122:
-		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 123:
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 124:
-		return sumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
+	case 125:
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 126:
-		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 127:
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 128:
-		return sumSquares64NEONWdFMA(x, g, wd)
-	case 129:
-		return sumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 130:
-		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
-	case 131:
-		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 132:
-		return sumSquares64NEONWdFMA(x, g, wd)
-	case 133:
-		return sumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 134:
-		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
-	case 135:
-		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 136:
-		return sumSquares64NEONWdFMA(x, g, wd)
-	case 137:
-		return sumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 138:
-		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
-	case 139:
-		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
 	case 140:
-		return sumSquares64NEONWdFMA(x, g, wd)
-	case 141:
-		return sumSquares64NEONWdFMA(x, g, wd)
+		return sumSquares64NEONWdAdd(x, g, wd)
 	case 142:
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 144:
+		return sumSquares64NEONWdAdd(x, g, wd)
+	case 146:
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 148:
+		return sumSquares64NEONWdAdd(x, g, wd)
+	case 150:
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 152:
+		return sumSquares64NEONWdAdd(x, g, wd)
+	case 154:
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 156:
+		return sumSquares64NEONWdAdd(x, g, wd)
+	case 158:
+		return sumSquares64NEONWdAddFusedAcc(x, g, wd)
+	case 160:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 162:
 		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
-	case 143:
+	case 164:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 166:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 168:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 170:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 172:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 174:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 176:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 178:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 180:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 182:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 184:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 186:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 188:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 190:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 192:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 193:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 194:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 195:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 196:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 197:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 198:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 199:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 200:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 201:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 202:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 203:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 204:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 205:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 206:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 207:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 208:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 210:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 212:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 214:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 216:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 218:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 220:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 222:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 224:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 226:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 228:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 230:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 232:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 234:
+		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
+	case 236:
+		return sumSquares64NEONWdFMA(x, g, wd)
+	case 238:
 		return sumSquares64NEONWdFMAFusedAcc(x, g, wd)
 	}
 	panic("asm.SumSquares64NEON: no form has this ID")
@@ -1874,70 +2738,118 @@ var tableRowStep64NEON = [ref.NumIDs]func(x, g []float64, lr, k, wd float64){
 	45:  rowStep64NEONRecip,
 	46:  rowStep64NEONRecip,
 	47:  rowStep64NEONRecip,
-	48:  rowStep64NEONDivMulWdAdd,
-	50:  rowStep64NEONDivMulWdAdd,
-	52:  rowStep64NEONDivMulWdAdd,
-	54:  rowStep64NEONDivMulWdAdd,
-	56:  rowStep64NEONDivMulWdAdd,
-	58:  rowStep64NEONDivMulWdAdd,
-	60:  rowStep64NEONDivMulWdAdd,
-	62:  rowStep64NEONDivMulWdAdd,
-	64:  rowStep64NEONMulDivWdAdd,
-	66:  rowStep64NEONMulDivWdAdd,
-	68:  rowStep64NEONMulDivWdAdd,
-	70:  rowStep64NEONMulDivWdAdd,
-	72:  rowStep64NEONMulDivWdAdd,
-	74:  rowStep64NEONMulDivWdAdd,
-	76:  rowStep64NEONMulDivWdAdd,
-	78:  rowStep64NEONMulDivWdAdd,
-	80:  rowStep64NEONRecipWdAdd,
-	81:  rowStep64NEONRecipWdAdd,
-	82:  rowStep64NEONRecipWdAdd,
-	83:  rowStep64NEONRecipWdAdd,
-	84:  rowStep64NEONRecipWdAdd,
-	85:  rowStep64NEONRecipWdAdd,
-	86:  rowStep64NEONRecipWdAdd,
-	87:  rowStep64NEONRecipWdAdd,
-	88:  rowStep64NEONRecipWdAdd,
-	89:  rowStep64NEONRecipWdAdd,
-	90:  rowStep64NEONRecipWdAdd,
-	91:  rowStep64NEONRecipWdAdd,
-	92:  rowStep64NEONRecipWdAdd,
-	93:  rowStep64NEONRecipWdAdd,
-	94:  rowStep64NEONRecipWdAdd,
-	95:  rowStep64NEONRecipWdAdd,
-	96:  rowStep64NEONDivMulWdFMA,
-	98:  rowStep64NEONDivMulWdFMA,
-	100: rowStep64NEONDivMulWdFMA,
-	102: rowStep64NEONDivMulWdFMA,
-	104: rowStep64NEONDivMulWdFMA,
-	106: rowStep64NEONDivMulWdFMA,
-	108: rowStep64NEONDivMulWdFMA,
-	110: rowStep64NEONDivMulWdFMA,
-	112: rowStep64NEONMulDivWdFMA,
-	114: rowStep64NEONMulDivWdFMA,
-	116: rowStep64NEONMulDivWdFMA,
-	118: rowStep64NEONMulDivWdFMA,
-	120: rowStep64NEONMulDivWdFMA,
-	122: rowStep64NEONMulDivWdFMA,
-	124: rowStep64NEONMulDivWdFMA,
-	126: rowStep64NEONMulDivWdFMA,
-	128: rowStep64NEONRecipWdFMA,
-	129: rowStep64NEONRecipWdFMA,
-	130: rowStep64NEONRecipWdFMA,
-	131: rowStep64NEONRecipWdFMA,
-	132: rowStep64NEONRecipWdFMA,
-	133: rowStep64NEONRecipWdFMA,
-	134: rowStep64NEONRecipWdFMA,
-	135: rowStep64NEONRecipWdFMA,
-	136: rowStep64NEONRecipWdFMA,
-	137: rowStep64NEONRecipWdFMA,
-	138: rowStep64NEONRecipWdFMA,
-	139: rowStep64NEONRecipWdFMA,
-	140: rowStep64NEONRecipWdFMA,
-	141: rowStep64NEONRecipWdFMA,
-	142: rowStep64NEONRecipWdFMA,
-	143: rowStep64NEONRecipWdFMA,
+	48:  rowStep64NEONMulRecip,
+	50:  rowStep64NEONMulRecip,
+	52:  rowStep64NEONMulRecip,
+	54:  rowStep64NEONMulRecip,
+	56:  rowStep64NEONMulRecip,
+	58:  rowStep64NEONMulRecip,
+	60:  rowStep64NEONMulRecip,
+	62:  rowStep64NEONMulRecip,
+	64:  rowStep64NEONQuotMul,
+	66:  rowStep64NEONQuotMul,
+	68:  rowStep64NEONQuotMul,
+	70:  rowStep64NEONQuotMul,
+	72:  rowStep64NEONQuotMul,
+	74:  rowStep64NEONQuotMul,
+	76:  rowStep64NEONQuotMul,
+	78:  rowStep64NEONQuotMul,
+	80:  rowStep64NEONDivMulWdAdd,
+	82:  rowStep64NEONDivMulWdAdd,
+	84:  rowStep64NEONDivMulWdAdd,
+	86:  rowStep64NEONDivMulWdAdd,
+	88:  rowStep64NEONDivMulWdAdd,
+	90:  rowStep64NEONDivMulWdAdd,
+	92:  rowStep64NEONDivMulWdAdd,
+	94:  rowStep64NEONDivMulWdAdd,
+	96:  rowStep64NEONMulDivWdAdd,
+	98:  rowStep64NEONMulDivWdAdd,
+	100: rowStep64NEONMulDivWdAdd,
+	102: rowStep64NEONMulDivWdAdd,
+	104: rowStep64NEONMulDivWdAdd,
+	106: rowStep64NEONMulDivWdAdd,
+	108: rowStep64NEONMulDivWdAdd,
+	110: rowStep64NEONMulDivWdAdd,
+	112: rowStep64NEONRecipWdAdd,
+	113: rowStep64NEONRecipWdAdd,
+	114: rowStep64NEONRecipWdAdd,
+	115: rowStep64NEONRecipWdAdd,
+	116: rowStep64NEONRecipWdAdd,
+	117: rowStep64NEONRecipWdAdd,
+	118: rowStep64NEONRecipWdAdd,
+	119: rowStep64NEONRecipWdAdd,
+	120: rowStep64NEONRecipWdAdd,
+	121: rowStep64NEONRecipWdAdd,
+	122: rowStep64NEONRecipWdAdd,
+	123: rowStep64NEONRecipWdAdd,
+	124: rowStep64NEONRecipWdAdd,
+	125: rowStep64NEONRecipWdAdd,
+	126: rowStep64NEONRecipWdAdd,
+	127: rowStep64NEONRecipWdAdd,
+	128: rowStep64NEONMulRecipWdAdd,
+	130: rowStep64NEONMulRecipWdAdd,
+	132: rowStep64NEONMulRecipWdAdd,
+	134: rowStep64NEONMulRecipWdAdd,
+	136: rowStep64NEONMulRecipWdAdd,
+	138: rowStep64NEONMulRecipWdAdd,
+	140: rowStep64NEONMulRecipWdAdd,
+	142: rowStep64NEONMulRecipWdAdd,
+	144: rowStep64NEONQuotMulWdAdd,
+	146: rowStep64NEONQuotMulWdAdd,
+	148: rowStep64NEONQuotMulWdAdd,
+	150: rowStep64NEONQuotMulWdAdd,
+	152: rowStep64NEONQuotMulWdAdd,
+	154: rowStep64NEONQuotMulWdAdd,
+	156: rowStep64NEONQuotMulWdAdd,
+	158: rowStep64NEONQuotMulWdAdd,
+	160: rowStep64NEONDivMulWdFMA,
+	162: rowStep64NEONDivMulWdFMA,
+	164: rowStep64NEONDivMulWdFMA,
+	166: rowStep64NEONDivMulWdFMA,
+	168: rowStep64NEONDivMulWdFMA,
+	170: rowStep64NEONDivMulWdFMA,
+	172: rowStep64NEONDivMulWdFMA,
+	174: rowStep64NEONDivMulWdFMA,
+	176: rowStep64NEONMulDivWdFMA,
+	178: rowStep64NEONMulDivWdFMA,
+	180: rowStep64NEONMulDivWdFMA,
+	182: rowStep64NEONMulDivWdFMA,
+	184: rowStep64NEONMulDivWdFMA,
+	186: rowStep64NEONMulDivWdFMA,
+	188: rowStep64NEONMulDivWdFMA,
+	190: rowStep64NEONMulDivWdFMA,
+	192: rowStep64NEONRecipWdFMA,
+	193: rowStep64NEONRecipWdFMA,
+	194: rowStep64NEONRecipWdFMA,
+	195: rowStep64NEONRecipWdFMA,
+	196: rowStep64NEONRecipWdFMA,
+	197: rowStep64NEONRecipWdFMA,
+	198: rowStep64NEONRecipWdFMA,
+	199: rowStep64NEONRecipWdFMA,
+	200: rowStep64NEONRecipWdFMA,
+	201: rowStep64NEONRecipWdFMA,
+	202: rowStep64NEONRecipWdFMA,
+	203: rowStep64NEONRecipWdFMA,
+	204: rowStep64NEONRecipWdFMA,
+	205: rowStep64NEONRecipWdFMA,
+	206: rowStep64NEONRecipWdFMA,
+	207: rowStep64NEONRecipWdFMA,
+	208: rowStep64NEONMulRecipWdFMA,
+	210: rowStep64NEONMulRecipWdFMA,
+	212: rowStep64NEONMulRecipWdFMA,
+	214: rowStep64NEONMulRecipWdFMA,
+	216: rowStep64NEONMulRecipWdFMA,
+	218: rowStep64NEONMulRecipWdFMA,
+	220: rowStep64NEONMulRecipWdFMA,
+	222: rowStep64NEONMulRecipWdFMA,
+	224: rowStep64NEONQuotMulWdFMA,
+	226: rowStep64NEONQuotMulWdFMA,
+	228: rowStep64NEONQuotMulWdFMA,
+	230: rowStep64NEONQuotMulWdFMA,
+	232: rowStep64NEONQuotMulWdFMA,
+	234: rowStep64NEONQuotMulWdFMA,
+	236: rowStep64NEONQuotMulWdFMA,
+	238: rowStep64NEONQuotMulWdFMA,
 }
 
 // RowStep64NEON runs the NEON row-wise step for float64 of the form whose ref.Form.ID is id; it panics
@@ -2041,196 +2953,340 @@ func RowStep64NEON(id int, x, g []float64, lr, k, wd float64) {
 		rowStep64NEONRecip(x, g, lr, k, wd)
 		return
 	case 48:
-		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 50:
-		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 52:
-		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 54:
-		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 56:
-		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 58:
-		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 60:
-		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 62:
-		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
+		rowStep64NEONMulRecip(x, g, lr, k, wd)
 		return
 	case 64:
-		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 66:
-		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 68:
-		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 70:
-		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 72:
-		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 74:
-		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 76:
-		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 78:
-		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
+		rowStep64NEONQuotMul(x, g, lr, k, wd)
 		return
 	case 80:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 81:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 82:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 83:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 84:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 85:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 86:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 87:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 88:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 89:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 90:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 91:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 92:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 93:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 94:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
-		return
-	case 95:
-		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		rowStep64NEONDivMulWdAdd(x, g, lr, k, wd)
 		return
 	case 96:
-		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 98:
-		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 100:
-		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 102:
-		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 104:
-		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 106:
-		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 108:
-		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 110:
-		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulDivWdAdd(x, g, lr, k, wd)
 		return
 	case 112:
-		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 113:
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 114:
-		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 115:
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 116:
-		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 117:
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 118:
-		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 119:
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 120:
-		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 121:
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 122:
-		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 123:
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 124:
-		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 125:
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 126:
-		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 127:
+		rowStep64NEONRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 128:
-		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
-		return
-	case 129:
-		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 130:
-		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
-		return
-	case 131:
-		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 132:
-		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
-		return
-	case 133:
-		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 134:
-		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
-		return
-	case 135:
-		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 136:
-		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
-		return
-	case 137:
-		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 138:
-		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
-		return
-	case 139:
-		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 140:
-		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
-		return
-	case 141:
-		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		rowStep64NEONMulRecipWdAdd(x, g, lr, k, wd)
 		return
 	case 142:
+		rowStep64NEONMulRecipWdAdd(x, g, lr, k, wd)
+		return
+	case 144:
+		rowStep64NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 146:
+		rowStep64NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 148:
+		rowStep64NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 150:
+		rowStep64NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 152:
+		rowStep64NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 154:
+		rowStep64NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 156:
+		rowStep64NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 158:
+		rowStep64NEONQuotMulWdAdd(x, g, lr, k, wd)
+		return
+	case 160:
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 162:
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 164:
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 166:
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 168:
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 170:
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 172:
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 174:
+		rowStep64NEONDivMulWdFMA(x, g, lr, k, wd)
+		return
+	case 176:
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 178:
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 180:
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 182:
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 184:
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 186:
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 188:
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 190:
+		rowStep64NEONMulDivWdFMA(x, g, lr, k, wd)
+		return
+	case 192:
 		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
 		return
-	case 143:
+	case 193:
 		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 194:
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 195:
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 196:
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 197:
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 198:
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 199:
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 200:
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 201:
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 202:
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 203:
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 204:
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 205:
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 206:
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 207:
+		rowStep64NEONRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 208:
+		rowStep64NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 210:
+		rowStep64NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 212:
+		rowStep64NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 214:
+		rowStep64NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 216:
+		rowStep64NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 218:
+		rowStep64NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 220:
+		rowStep64NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 222:
+		rowStep64NEONMulRecipWdFMA(x, g, lr, k, wd)
+		return
+	case 224:
+		rowStep64NEONQuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 226:
+		rowStep64NEONQuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 228:
+		rowStep64NEONQuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 230:
+		rowStep64NEONQuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 232:
+		rowStep64NEONQuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 234:
+		rowStep64NEONQuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 236:
+		rowStep64NEONQuotMulWdFMA(x, g, lr, k, wd)
+		return
+	case 238:
+		rowStep64NEONQuotMulWdFMA(x, g, lr, k, wd)
 		return
 	}
 	panic("asm.RowStep64NEON: no form has this ID")

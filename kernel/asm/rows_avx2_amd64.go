@@ -46,6 +46,20 @@ func rowStep32AVX2MulDiv(x []float32, g []float32, lr float32, k float32, wd flo
 //go:noescape
 func rowStep32AVX2Recip(x []float32, g []float32, lr float32, k float32, wd float32)
 
+// rowStep32AVX2MulRecip sets x[i] = x[i] − (lr·g')·k for i < len(x), where g' is g[i] after
+// weight decay "" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep32AVX2MulRecip(x []float32, g []float32, lr float32, k float32, wd float32)
+
+// rowStep32AVX2QuotMul sets x[i] = x[i] − (g'/k)·lr for i < len(x), where g' is g[i] after
+// weight decay "" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep32AVX2QuotMul(x []float32, g []float32, lr float32, k float32, wd float32)
+
 // sumSquares32AVX2WdAdd returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is
 // s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
@@ -81,6 +95,20 @@ func rowStep32AVX2MulDivWdAdd(x []float32, g []float32, lr float32, k float32, w
 //go:noescape
 func rowStep32AVX2RecipWdAdd(x []float32, g []float32, lr float32, k float32, wd float32)
 
+// rowStep32AVX2MulRecipWdAdd sets x[i] = x[i] − (lr·g')·k for i < len(x), where g' is g[i] after
+// weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep32AVX2MulRecipWdAdd(x []float32, g []float32, lr float32, k float32, wd float32)
+
+// rowStep32AVX2QuotMulWdAdd sets x[i] = x[i] − (g'/k)·lr for i < len(x), where g' is g[i] after
+// weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep32AVX2QuotMulWdAdd(x []float32, g []float32, lr float32, k float32, wd float32)
+
 // sumSquares32AVX2WdFMA returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is
 // s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
@@ -115,6 +143,20 @@ func rowStep32AVX2MulDivWdFMA(x []float32, g []float32, lr float32, k float32, w
 //
 //go:noescape
 func rowStep32AVX2RecipWdFMA(x []float32, g []float32, lr float32, k float32, wd float32)
+
+// rowStep32AVX2MulRecipWdFMA sets x[i] = x[i] − (lr·g')·k for i < len(x), where g' is g[i] after
+// weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep32AVX2MulRecipWdFMA(x []float32, g []float32, lr float32, k float32, wd float32)
+
+// rowStep32AVX2QuotMulWdFMA sets x[i] = x[i] − (g'/k)·lr for i < len(x), where g' is g[i] after
+// weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep32AVX2QuotMulWdFMA(x []float32, g []float32, lr float32, k float32, wd float32)
 
 // Add64AVX2 sets dst[i] = a[i] + b[i] for i < len(dst), each sum rounded to float64.
 // dst may be a (the same slice, not an overlapping one). The caller guarantees
@@ -158,6 +200,20 @@ func rowStep64AVX2MulDiv(x []float64, g []float64, lr float64, k float64, wd flo
 //go:noescape
 func rowStep64AVX2Recip(x []float64, g []float64, lr float64, k float64, wd float64)
 
+// rowStep64AVX2MulRecip sets x[i] = x[i] − (lr·g')·k for i < len(x), where g' is g[i] after
+// weight decay "" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep64AVX2MulRecip(x []float64, g []float64, lr float64, k float64, wd float64)
+
+// rowStep64AVX2QuotMul sets x[i] = x[i] − (g'/k)·lr for i < len(x), where g' is g[i] after
+// weight decay "" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep64AVX2QuotMul(x []float64, g []float64, lr float64, k float64, wd float64)
+
 // sumSquares64AVX2WdAdd returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "WdAdd" (reading x[i]) and each partial sum is
 // s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
@@ -193,6 +249,20 @@ func rowStep64AVX2MulDivWdAdd(x []float64, g []float64, lr float64, k float64, w
 //go:noescape
 func rowStep64AVX2RecipWdAdd(x []float64, g []float64, lr float64, k float64, wd float64)
 
+// rowStep64AVX2MulRecipWdAdd sets x[i] = x[i] − (lr·g')·k for i < len(x), where g' is g[i] after
+// weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep64AVX2MulRecipWdAdd(x []float64, g []float64, lr float64, k float64, wd float64)
+
+// rowStep64AVX2QuotMulWdAdd sets x[i] = x[i] − (g'/k)·lr for i < len(x), where g' is g[i] after
+// weight decay "WdAdd" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep64AVX2QuotMulWdAdd(x []float64, g []float64, lr float64, k float64, wd float64)
+
 // sumSquares64AVX2WdFMA returns ref.SumSquares of g' over i < len(g), bit for bit, where
 // g' is g[i] after weight decay "WdFMA" (reading x[i]) and each partial sum is
 // s = s + g'·g'. The caller guarantees len(x) ≥ len(g) when x is read.
@@ -227,3 +297,17 @@ func rowStep64AVX2MulDivWdFMA(x []float64, g []float64, lr float64, k float64, w
 //
 //go:noescape
 func rowStep64AVX2RecipWdFMA(x []float64, g []float64, lr float64, k float64, wd float64)
+
+// rowStep64AVX2MulRecipWdFMA sets x[i] = x[i] − (lr·g')·k for i < len(x), where g' is g[i] after
+// weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep64AVX2MulRecipWdFMA(x []float64, g []float64, lr float64, k float64, wd float64)
+
+// rowStep64AVX2QuotMulWdFMA sets x[i] = x[i] − (g'/k)·lr for i < len(x), where g' is g[i] after
+// weight decay "WdFMA" and k is the row's factor from ref.RowScale: the update
+// of one row in ref.RowWise, bit for bit. The caller guarantees len(g) ≥ len(x).
+//
+//go:noescape
+func rowStep64AVX2QuotMulWdFMA(x []float64, g []float64, lr float64, k float64, wd float64)

@@ -433,6 +433,152 @@ rowStep32AVX2Recip_done:
 	VZEROUPPER
 	RET
 
+// func rowStep32AVX2MulRecip(x []float32, g []float32, lr float32, k float32, wd float32)
+// Requires: AVX
+TEXT ·rowStep32AVX2MulRecip(SB), NOSPLIT, $0-60
+	MOVQ         x_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSS k+52(FP), Y0
+	VBROADCASTSS lr+48(FP), Y1
+
+rowStep32AVX2MulRecip_block:
+	CMPQ    DX, $0x00000020
+	JB      rowStep32AVX2MulRecip_single
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS (AX), Y3
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VMOVUPS 32(CX), Y2
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS 32(AX), Y3
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, 32(AX)
+	VMOVUPS 64(CX), Y2
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS 64(AX), Y3
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, 64(AX)
+	VMOVUPS 96(CX), Y2
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS 96(AX), Y3
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     rowStep32AVX2MulRecip_block
+
+rowStep32AVX2MulRecip_single:
+	CMPQ    DX, $0x00000008
+	JB      rowStep32AVX2MulRecip_tail
+	VMOVUPS (CX), Y2
+	VMULPS  Y1, Y2, Y2
+	VMULPS  Y0, Y2, Y2
+	VMOVUPS (AX), Y3
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     rowStep32AVX2MulRecip_single
+
+rowStep32AVX2MulRecip_tail:
+	TESTQ      DX, DX
+	JZ         rowStep32AVX2MulRecip_done
+	LEAQ       tailmasks<>+0(SB), BX
+	NEGQ       DX
+	SHLQ       $0x02, DX
+	VMOVDQU    32(BX)(DX*1), Y2
+	VMASKMOVPS (CX), Y2, Y3
+	VMULPS     Y1, Y3, Y1
+	VMULPS     Y0, Y1, Y1
+	VMASKMOVPS (AX), Y2, Y0
+	VSUBPS     Y1, Y0, Y0
+	VMASKMOVPS Y0, Y2, (AX)
+
+rowStep32AVX2MulRecip_done:
+	VZEROUPPER
+	RET
+
+// func rowStep32AVX2QuotMul(x []float32, g []float32, lr float32, k float32, wd float32)
+// Requires: AVX
+TEXT ·rowStep32AVX2QuotMul(SB), NOSPLIT, $0-60
+	MOVQ         x_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSS k+52(FP), Y0
+	VBROADCASTSS lr+48(FP), Y1
+
+rowStep32AVX2QuotMul_block:
+	CMPQ    DX, $0x00000020
+	JB      rowStep32AVX2QuotMul_single
+	VMOVUPS (CX), Y2
+	VDIVPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS (AX), Y3
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	VMOVUPS 32(CX), Y2
+	VDIVPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS 32(AX), Y3
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, 32(AX)
+	VMOVUPS 64(CX), Y2
+	VDIVPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS 64(AX), Y3
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, 64(AX)
+	VMOVUPS 96(CX), Y2
+	VDIVPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS 96(AX), Y3
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     rowStep32AVX2QuotMul_block
+
+rowStep32AVX2QuotMul_single:
+	CMPQ    DX, $0x00000008
+	JB      rowStep32AVX2QuotMul_tail
+	VMOVUPS (CX), Y2
+	VDIVPS  Y0, Y2, Y2
+	VMULPS  Y1, Y2, Y2
+	VMOVUPS (AX), Y3
+	VSUBPS  Y2, Y3, Y3
+	VMOVUPS Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     rowStep32AVX2QuotMul_single
+
+rowStep32AVX2QuotMul_tail:
+	TESTQ      DX, DX
+	JZ         rowStep32AVX2QuotMul_done
+	LEAQ       tailmasks<>+0(SB), BX
+	NEGQ       DX
+	SHLQ       $0x02, DX
+	VMOVDQU    32(BX)(DX*1), Y2
+	VMASKMOVPS (CX), Y2, Y3
+	VDIVPS     Y0, Y3, Y0
+	VMULPS     Y1, Y0, Y0
+	VMASKMOVPS (AX), Y2, Y1
+	VSUBPS     Y0, Y1, Y1
+	VMASKMOVPS Y1, Y2, (AX)
+
+rowStep32AVX2QuotMul_done:
+	VZEROUPPER
+	RET
+
 // func sumSquares32AVX2WdAdd(x []float32, g []float32, wd float32) float32
 // Requires: AVX
 TEXT ·sumSquares32AVX2WdAdd(SB), NOSPLIT, $0-60
@@ -841,6 +987,178 @@ rowStep32AVX2RecipWdAdd_done:
 	VZEROUPPER
 	RET
 
+// func rowStep32AVX2MulRecipWdAdd(x []float32, g []float32, lr float32, k float32, wd float32)
+// Requires: AVX
+TEXT ·rowStep32AVX2MulRecipWdAdd(SB), NOSPLIT, $0-60
+	MOVQ         x_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSS k+52(FP), Y0
+	VBROADCASTSS lr+48(FP), Y1
+	VBROADCASTSS wd+56(FP), Y2
+
+rowStep32AVX2MulRecipWdAdd_block:
+	CMPQ    DX, $0x00000020
+	JB      rowStep32AVX2MulRecipWdAdd_single
+	VMOVUPS (CX), Y3
+	VMOVUPS (AX), Y4
+	VMULPS  Y2, Y4, Y5
+	VADDPS  Y5, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VMOVUPS 32(CX), Y3
+	VMOVUPS 32(AX), Y4
+	VMULPS  Y2, Y4, Y5
+	VADDPS  Y5, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, 32(AX)
+	VMOVUPS 64(CX), Y3
+	VMOVUPS 64(AX), Y4
+	VMULPS  Y2, Y4, Y5
+	VADDPS  Y5, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, 64(AX)
+	VMOVUPS 96(CX), Y3
+	VMOVUPS 96(AX), Y4
+	VMULPS  Y2, Y4, Y5
+	VADDPS  Y5, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     rowStep32AVX2MulRecipWdAdd_block
+
+rowStep32AVX2MulRecipWdAdd_single:
+	CMPQ    DX, $0x00000008
+	JB      rowStep32AVX2MulRecipWdAdd_tail
+	VMOVUPS (CX), Y3
+	VMOVUPS (AX), Y4
+	VMULPS  Y2, Y4, Y5
+	VADDPS  Y5, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VMULPS  Y0, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     rowStep32AVX2MulRecipWdAdd_single
+
+rowStep32AVX2MulRecipWdAdd_tail:
+	TESTQ      DX, DX
+	JZ         rowStep32AVX2MulRecipWdAdd_done
+	LEAQ       tailmasks<>+0(SB), BX
+	NEGQ       DX
+	SHLQ       $0x02, DX
+	VMOVDQU    32(BX)(DX*1), Y3
+	VMASKMOVPS (CX), Y3, Y4
+	VMASKMOVPS (AX), Y3, Y5
+	VMULPS     Y2, Y5, Y2
+	VADDPS     Y2, Y4, Y4
+	VMULPS     Y1, Y4, Y1
+	VMULPS     Y0, Y1, Y1
+	VSUBPS     Y1, Y5, Y5
+	VMASKMOVPS Y5, Y3, (AX)
+
+rowStep32AVX2MulRecipWdAdd_done:
+	VZEROUPPER
+	RET
+
+// func rowStep32AVX2QuotMulWdAdd(x []float32, g []float32, lr float32, k float32, wd float32)
+// Requires: AVX
+TEXT ·rowStep32AVX2QuotMulWdAdd(SB), NOSPLIT, $0-60
+	MOVQ         x_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSS k+52(FP), Y0
+	VBROADCASTSS lr+48(FP), Y1
+	VBROADCASTSS wd+56(FP), Y2
+
+rowStep32AVX2QuotMulWdAdd_block:
+	CMPQ    DX, $0x00000020
+	JB      rowStep32AVX2QuotMulWdAdd_single
+	VMOVUPS (CX), Y3
+	VMOVUPS (AX), Y4
+	VMULPS  Y2, Y4, Y5
+	VADDPS  Y5, Y3, Y3
+	VDIVPS  Y0, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	VMOVUPS 32(CX), Y3
+	VMOVUPS 32(AX), Y4
+	VMULPS  Y2, Y4, Y5
+	VADDPS  Y5, Y3, Y3
+	VDIVPS  Y0, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, 32(AX)
+	VMOVUPS 64(CX), Y3
+	VMOVUPS 64(AX), Y4
+	VMULPS  Y2, Y4, Y5
+	VADDPS  Y5, Y3, Y3
+	VDIVPS  Y0, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, 64(AX)
+	VMOVUPS 96(CX), Y3
+	VMOVUPS 96(AX), Y4
+	VMULPS  Y2, Y4, Y5
+	VADDPS  Y5, Y3, Y3
+	VDIVPS  Y0, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, DX
+	JMP     rowStep32AVX2QuotMulWdAdd_block
+
+rowStep32AVX2QuotMulWdAdd_single:
+	CMPQ    DX, $0x00000008
+	JB      rowStep32AVX2QuotMulWdAdd_tail
+	VMOVUPS (CX), Y3
+	VMOVUPS (AX), Y4
+	VMULPS  Y2, Y4, Y5
+	VADDPS  Y5, Y3, Y3
+	VDIVPS  Y0, Y3, Y3
+	VMULPS  Y1, Y3, Y3
+	VSUBPS  Y3, Y4, Y4
+	VMOVUPS Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, DX
+	JMP     rowStep32AVX2QuotMulWdAdd_single
+
+rowStep32AVX2QuotMulWdAdd_tail:
+	TESTQ      DX, DX
+	JZ         rowStep32AVX2QuotMulWdAdd_done
+	LEAQ       tailmasks<>+0(SB), BX
+	NEGQ       DX
+	SHLQ       $0x02, DX
+	VMOVDQU    32(BX)(DX*1), Y3
+	VMASKMOVPS (CX), Y3, Y4
+	VMASKMOVPS (AX), Y3, Y5
+	VMULPS     Y2, Y5, Y2
+	VADDPS     Y2, Y4, Y4
+	VDIVPS     Y0, Y4, Y0
+	VMULPS     Y1, Y0, Y0
+	VSUBPS     Y0, Y5, Y5
+	VMASKMOVPS Y5, Y3, (AX)
+
+rowStep32AVX2QuotMulWdAdd_done:
+	VZEROUPPER
+	RET
+
 // func sumSquares32AVX2WdFMA(x []float32, g []float32, wd float32) float32
 // Requires: AVX, FMA3
 TEXT ·sumSquares32AVX2WdFMA(SB), NOSPLIT, $0-60
@@ -1218,6 +1536,166 @@ rowStep32AVX2RecipWdFMA_tail:
 	VMASKMOVPS  Y5, Y3, (AX)
 
 rowStep32AVX2RecipWdFMA_done:
+	VZEROUPPER
+	RET
+
+// func rowStep32AVX2MulRecipWdFMA(x []float32, g []float32, lr float32, k float32, wd float32)
+// Requires: AVX, FMA3
+TEXT ·rowStep32AVX2MulRecipWdFMA(SB), NOSPLIT, $0-60
+	MOVQ         x_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSS k+52(FP), Y0
+	VBROADCASTSS lr+48(FP), Y1
+	VBROADCASTSS wd+56(FP), Y2
+
+rowStep32AVX2MulRecipWdFMA_block:
+	CMPQ        DX, $0x00000020
+	JB          rowStep32AVX2MulRecipWdFMA_single
+	VMOVUPS     (CX), Y3
+	VMOVUPS     (AX), Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMULPS      Y1, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VMOVUPS     32(CX), Y3
+	VMOVUPS     32(AX), Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMULPS      Y1, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, 32(AX)
+	VMOVUPS     64(CX), Y3
+	VMOVUPS     64(AX), Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMULPS      Y1, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, 64(AX)
+	VMOVUPS     96(CX), Y3
+	VMOVUPS     96(AX), Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMULPS      Y1, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	SUBQ        $0x00000020, DX
+	JMP         rowStep32AVX2MulRecipWdFMA_block
+
+rowStep32AVX2MulRecipWdFMA_single:
+	CMPQ        DX, $0x00000008
+	JB          rowStep32AVX2MulRecipWdFMA_tail
+	VMOVUPS     (CX), Y3
+	VMOVUPS     (AX), Y4
+	VFMADD231PS Y2, Y4, Y3
+	VMULPS      Y1, Y3, Y3
+	VMULPS      Y0, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JMP         rowStep32AVX2MulRecipWdFMA_single
+
+rowStep32AVX2MulRecipWdFMA_tail:
+	TESTQ       DX, DX
+	JZ          rowStep32AVX2MulRecipWdFMA_done
+	LEAQ        tailmasks<>+0(SB), BX
+	NEGQ        DX
+	SHLQ        $0x02, DX
+	VMOVDQU     32(BX)(DX*1), Y3
+	VMASKMOVPS  (CX), Y3, Y4
+	VMASKMOVPS  (AX), Y3, Y5
+	VFMADD231PS Y2, Y5, Y4
+	VMULPS      Y1, Y4, Y1
+	VMULPS      Y0, Y1, Y1
+	VSUBPS      Y1, Y5, Y5
+	VMASKMOVPS  Y5, Y3, (AX)
+
+rowStep32AVX2MulRecipWdFMA_done:
+	VZEROUPPER
+	RET
+
+// func rowStep32AVX2QuotMulWdFMA(x []float32, g []float32, lr float32, k float32, wd float32)
+// Requires: AVX, FMA3
+TEXT ·rowStep32AVX2QuotMulWdFMA(SB), NOSPLIT, $0-60
+	MOVQ         x_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSS k+52(FP), Y0
+	VBROADCASTSS lr+48(FP), Y1
+	VBROADCASTSS wd+56(FP), Y2
+
+rowStep32AVX2QuotMulWdFMA_block:
+	CMPQ        DX, $0x00000020
+	JB          rowStep32AVX2QuotMulWdFMA_single
+	VMOVUPS     (CX), Y3
+	VMOVUPS     (AX), Y4
+	VFMADD231PS Y2, Y4, Y3
+	VDIVPS      Y0, Y3, Y3
+	VMULPS      Y1, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VMOVUPS     32(CX), Y3
+	VMOVUPS     32(AX), Y4
+	VFMADD231PS Y2, Y4, Y3
+	VDIVPS      Y0, Y3, Y3
+	VMULPS      Y1, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, 32(AX)
+	VMOVUPS     64(CX), Y3
+	VMOVUPS     64(AX), Y4
+	VFMADD231PS Y2, Y4, Y3
+	VDIVPS      Y0, Y3, Y3
+	VMULPS      Y1, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, 64(AX)
+	VMOVUPS     96(CX), Y3
+	VMOVUPS     96(AX), Y4
+	VFMADD231PS Y2, Y4, Y3
+	VDIVPS      Y0, Y3, Y3
+	VMULPS      Y1, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	SUBQ        $0x00000020, DX
+	JMP         rowStep32AVX2QuotMulWdFMA_block
+
+rowStep32AVX2QuotMulWdFMA_single:
+	CMPQ        DX, $0x00000008
+	JB          rowStep32AVX2QuotMulWdFMA_tail
+	VMOVUPS     (CX), Y3
+	VMOVUPS     (AX), Y4
+	VFMADD231PS Y2, Y4, Y3
+	VDIVPS      Y0, Y3, Y3
+	VMULPS      Y1, Y3, Y3
+	VSUBPS      Y3, Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000008, DX
+	JMP         rowStep32AVX2QuotMulWdFMA_single
+
+rowStep32AVX2QuotMulWdFMA_tail:
+	TESTQ       DX, DX
+	JZ          rowStep32AVX2QuotMulWdFMA_done
+	LEAQ        tailmasks<>+0(SB), BX
+	NEGQ        DX
+	SHLQ        $0x02, DX
+	VMOVDQU     32(BX)(DX*1), Y3
+	VMASKMOVPS  (CX), Y3, Y4
+	VMASKMOVPS  (AX), Y3, Y5
+	VFMADD231PS Y2, Y5, Y4
+	VDIVPS      Y0, Y4, Y0
+	VMULPS      Y1, Y0, Y0
+	VSUBPS      Y0, Y5, Y5
+	VMASKMOVPS  Y5, Y3, (AX)
+
+rowStep32AVX2QuotMulWdFMA_done:
 	VZEROUPPER
 	RET
 
@@ -1605,6 +2083,152 @@ rowStep64AVX2Recip_tail:
 	VMASKMOVPD Y1, Y2, (AX)
 
 rowStep64AVX2Recip_done:
+	VZEROUPPER
+	RET
+
+// func rowStep64AVX2MulRecip(x []float64, g []float64, lr float64, k float64, wd float64)
+// Requires: AVX
+TEXT ·rowStep64AVX2MulRecip(SB), NOSPLIT, $0-72
+	MOVQ         x_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSD k+56(FP), Y0
+	VBROADCASTSD lr+48(FP), Y1
+
+rowStep64AVX2MulRecip_block:
+	CMPQ    DX, $0x00000010
+	JB      rowStep64AVX2MulRecip_single
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y2, Y2
+	VMULPD  Y0, Y2, Y2
+	VMOVUPD (AX), Y3
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VMOVUPD 32(CX), Y2
+	VMULPD  Y1, Y2, Y2
+	VMULPD  Y0, Y2, Y2
+	VMOVUPD 32(AX), Y3
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, 32(AX)
+	VMOVUPD 64(CX), Y2
+	VMULPD  Y1, Y2, Y2
+	VMULPD  Y0, Y2, Y2
+	VMOVUPD 64(AX), Y3
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, 64(AX)
+	VMOVUPD 96(CX), Y2
+	VMULPD  Y1, Y2, Y2
+	VMULPD  Y0, Y2, Y2
+	VMOVUPD 96(AX), Y3
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000010, DX
+	JMP     rowStep64AVX2MulRecip_block
+
+rowStep64AVX2MulRecip_single:
+	CMPQ    DX, $0x00000004
+	JB      rowStep64AVX2MulRecip_tail
+	VMOVUPD (CX), Y2
+	VMULPD  Y1, Y2, Y2
+	VMULPD  Y0, Y2, Y2
+	VMOVUPD (AX), Y3
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000004, DX
+	JMP     rowStep64AVX2MulRecip_single
+
+rowStep64AVX2MulRecip_tail:
+	TESTQ      DX, DX
+	JZ         rowStep64AVX2MulRecip_done
+	LEAQ       tailmasks<>+0(SB), BX
+	NEGQ       DX
+	SHLQ       $0x03, DX
+	VMOVDQU    32(BX)(DX*1), Y2
+	VMASKMOVPD (CX), Y2, Y3
+	VMULPD     Y1, Y3, Y1
+	VMULPD     Y0, Y1, Y1
+	VMASKMOVPD (AX), Y2, Y0
+	VSUBPD     Y1, Y0, Y0
+	VMASKMOVPD Y0, Y2, (AX)
+
+rowStep64AVX2MulRecip_done:
+	VZEROUPPER
+	RET
+
+// func rowStep64AVX2QuotMul(x []float64, g []float64, lr float64, k float64, wd float64)
+// Requires: AVX
+TEXT ·rowStep64AVX2QuotMul(SB), NOSPLIT, $0-72
+	MOVQ         x_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSD k+56(FP), Y0
+	VBROADCASTSD lr+48(FP), Y1
+
+rowStep64AVX2QuotMul_block:
+	CMPQ    DX, $0x00000010
+	JB      rowStep64AVX2QuotMul_single
+	VMOVUPD (CX), Y2
+	VDIVPD  Y0, Y2, Y2
+	VMULPD  Y1, Y2, Y2
+	VMOVUPD (AX), Y3
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	VMOVUPD 32(CX), Y2
+	VDIVPD  Y0, Y2, Y2
+	VMULPD  Y1, Y2, Y2
+	VMOVUPD 32(AX), Y3
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, 32(AX)
+	VMOVUPD 64(CX), Y2
+	VDIVPD  Y0, Y2, Y2
+	VMULPD  Y1, Y2, Y2
+	VMOVUPD 64(AX), Y3
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, 64(AX)
+	VMOVUPD 96(CX), Y2
+	VDIVPD  Y0, Y2, Y2
+	VMULPD  Y1, Y2, Y2
+	VMOVUPD 96(AX), Y3
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000010, DX
+	JMP     rowStep64AVX2QuotMul_block
+
+rowStep64AVX2QuotMul_single:
+	CMPQ    DX, $0x00000004
+	JB      rowStep64AVX2QuotMul_tail
+	VMOVUPD (CX), Y2
+	VDIVPD  Y0, Y2, Y2
+	VMULPD  Y1, Y2, Y2
+	VMOVUPD (AX), Y3
+	VSUBPD  Y2, Y3, Y3
+	VMOVUPD Y3, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000004, DX
+	JMP     rowStep64AVX2QuotMul_single
+
+rowStep64AVX2QuotMul_tail:
+	TESTQ      DX, DX
+	JZ         rowStep64AVX2QuotMul_done
+	LEAQ       tailmasks<>+0(SB), BX
+	NEGQ       DX
+	SHLQ       $0x03, DX
+	VMOVDQU    32(BX)(DX*1), Y2
+	VMASKMOVPD (CX), Y2, Y3
+	VDIVPD     Y0, Y3, Y0
+	VMULPD     Y1, Y0, Y0
+	VMASKMOVPD (AX), Y2, Y1
+	VSUBPD     Y0, Y1, Y1
+	VMASKMOVPD Y1, Y2, (AX)
+
+rowStep64AVX2QuotMul_done:
 	VZEROUPPER
 	RET
 
@@ -2012,6 +2636,178 @@ rowStep64AVX2RecipWdAdd_done:
 	VZEROUPPER
 	RET
 
+// func rowStep64AVX2MulRecipWdAdd(x []float64, g []float64, lr float64, k float64, wd float64)
+// Requires: AVX
+TEXT ·rowStep64AVX2MulRecipWdAdd(SB), NOSPLIT, $0-72
+	MOVQ         x_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSD k+56(FP), Y0
+	VBROADCASTSD lr+48(FP), Y1
+	VBROADCASTSD wd+64(FP), Y2
+
+rowStep64AVX2MulRecipWdAdd_block:
+	CMPQ    DX, $0x00000010
+	JB      rowStep64AVX2MulRecipWdAdd_single
+	VMOVUPD (CX), Y3
+	VMOVUPD (AX), Y4
+	VMULPD  Y2, Y4, Y5
+	VADDPD  Y5, Y3, Y3
+	VMULPD  Y1, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VMOVUPD 32(CX), Y3
+	VMOVUPD 32(AX), Y4
+	VMULPD  Y2, Y4, Y5
+	VADDPD  Y5, Y3, Y3
+	VMULPD  Y1, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, 32(AX)
+	VMOVUPD 64(CX), Y3
+	VMOVUPD 64(AX), Y4
+	VMULPD  Y2, Y4, Y5
+	VADDPD  Y5, Y3, Y3
+	VMULPD  Y1, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, 64(AX)
+	VMOVUPD 96(CX), Y3
+	VMOVUPD 96(AX), Y4
+	VMULPD  Y2, Y4, Y5
+	VADDPD  Y5, Y3, Y3
+	VMULPD  Y1, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000010, DX
+	JMP     rowStep64AVX2MulRecipWdAdd_block
+
+rowStep64AVX2MulRecipWdAdd_single:
+	CMPQ    DX, $0x00000004
+	JB      rowStep64AVX2MulRecipWdAdd_tail
+	VMOVUPD (CX), Y3
+	VMOVUPD (AX), Y4
+	VMULPD  Y2, Y4, Y5
+	VADDPD  Y5, Y3, Y3
+	VMULPD  Y1, Y3, Y3
+	VMULPD  Y0, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000004, DX
+	JMP     rowStep64AVX2MulRecipWdAdd_single
+
+rowStep64AVX2MulRecipWdAdd_tail:
+	TESTQ      DX, DX
+	JZ         rowStep64AVX2MulRecipWdAdd_done
+	LEAQ       tailmasks<>+0(SB), BX
+	NEGQ       DX
+	SHLQ       $0x03, DX
+	VMOVDQU    32(BX)(DX*1), Y3
+	VMASKMOVPD (CX), Y3, Y4
+	VMASKMOVPD (AX), Y3, Y5
+	VMULPD     Y2, Y5, Y2
+	VADDPD     Y2, Y4, Y4
+	VMULPD     Y1, Y4, Y1
+	VMULPD     Y0, Y1, Y1
+	VSUBPD     Y1, Y5, Y5
+	VMASKMOVPD Y5, Y3, (AX)
+
+rowStep64AVX2MulRecipWdAdd_done:
+	VZEROUPPER
+	RET
+
+// func rowStep64AVX2QuotMulWdAdd(x []float64, g []float64, lr float64, k float64, wd float64)
+// Requires: AVX
+TEXT ·rowStep64AVX2QuotMulWdAdd(SB), NOSPLIT, $0-72
+	MOVQ         x_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSD k+56(FP), Y0
+	VBROADCASTSD lr+48(FP), Y1
+	VBROADCASTSD wd+64(FP), Y2
+
+rowStep64AVX2QuotMulWdAdd_block:
+	CMPQ    DX, $0x00000010
+	JB      rowStep64AVX2QuotMulWdAdd_single
+	VMOVUPD (CX), Y3
+	VMOVUPD (AX), Y4
+	VMULPD  Y2, Y4, Y5
+	VADDPD  Y5, Y3, Y3
+	VDIVPD  Y0, Y3, Y3
+	VMULPD  Y1, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	VMOVUPD 32(CX), Y3
+	VMOVUPD 32(AX), Y4
+	VMULPD  Y2, Y4, Y5
+	VADDPD  Y5, Y3, Y3
+	VDIVPD  Y0, Y3, Y3
+	VMULPD  Y1, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, 32(AX)
+	VMOVUPD 64(CX), Y3
+	VMOVUPD 64(AX), Y4
+	VMULPD  Y2, Y4, Y5
+	VADDPD  Y5, Y3, Y3
+	VDIVPD  Y0, Y3, Y3
+	VMULPD  Y1, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, 64(AX)
+	VMOVUPD 96(CX), Y3
+	VMOVUPD 96(AX), Y4
+	VMULPD  Y2, Y4, Y5
+	VADDPD  Y5, Y3, Y3
+	VDIVPD  Y0, Y3, Y3
+	VMULPD  Y1, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000010, DX
+	JMP     rowStep64AVX2QuotMulWdAdd_block
+
+rowStep64AVX2QuotMulWdAdd_single:
+	CMPQ    DX, $0x00000004
+	JB      rowStep64AVX2QuotMulWdAdd_tail
+	VMOVUPD (CX), Y3
+	VMOVUPD (AX), Y4
+	VMULPD  Y2, Y4, Y5
+	VADDPD  Y5, Y3, Y3
+	VDIVPD  Y0, Y3, Y3
+	VMULPD  Y1, Y3, Y3
+	VSUBPD  Y3, Y4, Y4
+	VMOVUPD Y4, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000004, DX
+	JMP     rowStep64AVX2QuotMulWdAdd_single
+
+rowStep64AVX2QuotMulWdAdd_tail:
+	TESTQ      DX, DX
+	JZ         rowStep64AVX2QuotMulWdAdd_done
+	LEAQ       tailmasks<>+0(SB), BX
+	NEGQ       DX
+	SHLQ       $0x03, DX
+	VMOVDQU    32(BX)(DX*1), Y3
+	VMASKMOVPD (CX), Y3, Y4
+	VMASKMOVPD (AX), Y3, Y5
+	VMULPD     Y2, Y5, Y2
+	VADDPD     Y2, Y4, Y4
+	VDIVPD     Y0, Y4, Y0
+	VMULPD     Y1, Y0, Y0
+	VSUBPD     Y0, Y5, Y5
+	VMASKMOVPD Y5, Y3, (AX)
+
+rowStep64AVX2QuotMulWdAdd_done:
+	VZEROUPPER
+	RET
+
 // func sumSquares64AVX2WdFMA(x []float64, g []float64, wd float64) float64
 // Requires: AVX, FMA3
 TEXT ·sumSquares64AVX2WdFMA(SB), NOSPLIT, $0-64
@@ -2385,5 +3181,165 @@ rowStep64AVX2RecipWdFMA_tail:
 	VMASKMOVPD  Y5, Y3, (AX)
 
 rowStep64AVX2RecipWdFMA_done:
+	VZEROUPPER
+	RET
+
+// func rowStep64AVX2MulRecipWdFMA(x []float64, g []float64, lr float64, k float64, wd float64)
+// Requires: AVX, FMA3
+TEXT ·rowStep64AVX2MulRecipWdFMA(SB), NOSPLIT, $0-72
+	MOVQ         x_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSD k+56(FP), Y0
+	VBROADCASTSD lr+48(FP), Y1
+	VBROADCASTSD wd+64(FP), Y2
+
+rowStep64AVX2MulRecipWdFMA_block:
+	CMPQ        DX, $0x00000010
+	JB          rowStep64AVX2MulRecipWdFMA_single
+	VMOVUPD     (CX), Y3
+	VMOVUPD     (AX), Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMULPD      Y1, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VMOVUPD     32(CX), Y3
+	VMOVUPD     32(AX), Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMULPD      Y1, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, 32(AX)
+	VMOVUPD     64(CX), Y3
+	VMOVUPD     64(AX), Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMULPD      Y1, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, 64(AX)
+	VMOVUPD     96(CX), Y3
+	VMOVUPD     96(AX), Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMULPD      Y1, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	SUBQ        $0x00000010, DX
+	JMP         rowStep64AVX2MulRecipWdFMA_block
+
+rowStep64AVX2MulRecipWdFMA_single:
+	CMPQ        DX, $0x00000004
+	JB          rowStep64AVX2MulRecipWdFMA_tail
+	VMOVUPD     (CX), Y3
+	VMOVUPD     (AX), Y4
+	VFMADD231PD Y2, Y4, Y3
+	VMULPD      Y1, Y3, Y3
+	VMULPD      Y0, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000004, DX
+	JMP         rowStep64AVX2MulRecipWdFMA_single
+
+rowStep64AVX2MulRecipWdFMA_tail:
+	TESTQ       DX, DX
+	JZ          rowStep64AVX2MulRecipWdFMA_done
+	LEAQ        tailmasks<>+0(SB), BX
+	NEGQ        DX
+	SHLQ        $0x03, DX
+	VMOVDQU     32(BX)(DX*1), Y3
+	VMASKMOVPD  (CX), Y3, Y4
+	VMASKMOVPD  (AX), Y3, Y5
+	VFMADD231PD Y2, Y5, Y4
+	VMULPD      Y1, Y4, Y1
+	VMULPD      Y0, Y1, Y1
+	VSUBPD      Y1, Y5, Y5
+	VMASKMOVPD  Y5, Y3, (AX)
+
+rowStep64AVX2MulRecipWdFMA_done:
+	VZEROUPPER
+	RET
+
+// func rowStep64AVX2QuotMulWdFMA(x []float64, g []float64, lr float64, k float64, wd float64)
+// Requires: AVX, FMA3
+TEXT ·rowStep64AVX2QuotMulWdFMA(SB), NOSPLIT, $0-72
+	MOVQ         x_base+0(FP), AX
+	MOVQ         g_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSD k+56(FP), Y0
+	VBROADCASTSD lr+48(FP), Y1
+	VBROADCASTSD wd+64(FP), Y2
+
+rowStep64AVX2QuotMulWdFMA_block:
+	CMPQ        DX, $0x00000010
+	JB          rowStep64AVX2QuotMulWdFMA_single
+	VMOVUPD     (CX), Y3
+	VMOVUPD     (AX), Y4
+	VFMADD231PD Y2, Y4, Y3
+	VDIVPD      Y0, Y3, Y3
+	VMULPD      Y1, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	VMOVUPD     32(CX), Y3
+	VMOVUPD     32(AX), Y4
+	VFMADD231PD Y2, Y4, Y3
+	VDIVPD      Y0, Y3, Y3
+	VMULPD      Y1, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, 32(AX)
+	VMOVUPD     64(CX), Y3
+	VMOVUPD     64(AX), Y4
+	VFMADD231PD Y2, Y4, Y3
+	VDIVPD      Y0, Y3, Y3
+	VMULPD      Y1, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, 64(AX)
+	VMOVUPD     96(CX), Y3
+	VMOVUPD     96(AX), Y4
+	VFMADD231PD Y2, Y4, Y3
+	VDIVPD      Y0, Y3, Y3
+	VMULPD      Y1, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, 96(AX)
+	ADDQ        $0x00000080, AX
+	ADDQ        $0x00000080, CX
+	SUBQ        $0x00000010, DX
+	JMP         rowStep64AVX2QuotMulWdFMA_block
+
+rowStep64AVX2QuotMulWdFMA_single:
+	CMPQ        DX, $0x00000004
+	JB          rowStep64AVX2QuotMulWdFMA_tail
+	VMOVUPD     (CX), Y3
+	VMOVUPD     (AX), Y4
+	VFMADD231PD Y2, Y4, Y3
+	VDIVPD      Y0, Y3, Y3
+	VMULPD      Y1, Y3, Y3
+	VSUBPD      Y3, Y4, Y4
+	VMOVUPD     Y4, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, CX
+	SUBQ        $0x00000004, DX
+	JMP         rowStep64AVX2QuotMulWdFMA_single
+
+rowStep64AVX2QuotMulWdFMA_tail:
+	TESTQ       DX, DX
+	JZ          rowStep64AVX2QuotMulWdFMA_done
+	LEAQ        tailmasks<>+0(SB), BX
+	NEGQ        DX
+	SHLQ        $0x03, DX
+	VMOVDQU     32(BX)(DX*1), Y3
+	VMASKMOVPD  (CX), Y3, Y4
+	VMASKMOVPD  (AX), Y3, Y5
+	VFMADD231PD Y2, Y5, Y4
+	VDIVPD      Y0, Y4, Y0
+	VMULPD      Y1, Y0, Y0
+	VSUBPD      Y0, Y5, Y5
+	VMASKMOVPD  Y5, Y3, (AX)
+
+rowStep64AVX2QuotMulWdFMA_done:
 	VZEROUPPER
 	RET

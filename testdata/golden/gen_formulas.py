@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden cases for the Keras, TF, optax and d2l presets, from their published update
+"""Golden cases for the Keras, TF, optax, d2l, gorgonia and spago presets, from their published update
 rules evaluated in numpy float32 and float64, one rounding per operation.
 
 No Keras, TensorFlow or JAX runtime is available where this project is built, so
@@ -54,6 +54,25 @@ def d2l(x, s, g, lr, eps):
     return x, s
 
 
+def gorgonia(x, s, g, lr, eps):
+    # gorgonia.org/gorgonia v0.9.18 solvers.go, AdaGradSolver.Step (tensor path),
+    # one pass per line: g2 = g*g; s += g2; u = s + eps; u = 1/sqrt(u);
+    # g *= -lr; u *= g; w += u
+    s = s + g * g
+    one = s.dtype.type(1)
+    u = one / np.sqrt(s + eps)
+    x = x + u * (g * (-lr))
+    return x, s
+
+
+def spago(x, s, g, lr, eps):
+    # github.com/nlpodyssey/spago v1.1.0 optimizers/adagrad/adagrad.go:
+    # m += g*g; x -= (g / (sqrt(m) + eps)) * lr
+    s = s + g * g
+    x = x - (g / (np.sqrt(s) + eps)) * lr
+    return x, s
+
+
 PRESETS = [
     ("Keras", keras, dict(lr=0.001, eps=1e-7, init=0.1)),
     ("Keras", keras, dict(lr=0.3, eps=1e-7, init=0.0)),
@@ -62,6 +81,10 @@ PRESETS = [
     ("Optax", optax, dict(lr=0.5, eps=1e-7, init=0.0)),
     ("Optax", optax, dict(lr=0.5, eps=0.0, init=0.0)),  # s = 0 where g never came: the guard
     ("D2L", d2l, dict(lr=0.4, eps=1e-6, init=0.0)),
+    ("Gorgonia", gorgonia, dict(lr=0.001, eps=1e-8, init=0.0)),
+    ("Gorgonia", gorgonia, dict(lr=0.3, eps=1e-8, init=0.0)),
+    ("Spago", spago, dict(lr=0.01, eps=1e-8, init=0.0)),
+    ("Spago", spago, dict(lr=0.3, eps=1e-8, init=0.0)),
 ]
 
 
