@@ -1,0 +1,68 @@
+package gorgonia
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/adagrad-go/adagrad"
+)
+
+// BenchmarkStep is one float32 tensor of N elements stepped by gorgonia's
+// AdaGradSolver and by this Solver (adagrad.Gorgonia(), the same bits), as
+// N=<size>/solver=<name>: `benchstat -col /solver` gives the ratio in one run.
+// Bytes are the update's (x, s and g read, x and s written; the zeroing of g is
+// not counted); gorgonia's step moves more.
+func BenchmarkStep(b *testing.B) {
+	for _, n := range []int{1 << 10, 16 << 10, 256 << 10, 4 << 20} {
+		rng := rand.New(rand.NewPCG(1, 1))
+		x0, g0 := make([]float32, n), make([]float32, n)
+		for i := range x0 {
+			x0[i], g0[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		for _, sv := range []struct {
+			name string
+			new  func() G.Solver
+		}{
+			{"gorgonia", func() G.Solver { return G.NewAdaGradSolver() }},
+			{"adagrad", func() G.Solver { return NewSolver(adagrad.Gorgonia()) }},
+		} {
+			b.Run("N="+sizeName(n)+"/solver="+sv.name, func(b *testing.B) {
+				x := tensor.New(tensor.WithShape(n), tensor.WithBacking(append([]float32(nil), x0...)))
+				g := tensor.New(tensor.WithShape(n), tensor.WithBacking(make([]float32, n)))
+				model := []G.ValueGrad{pair{x, g}}
+				s := sv.new()
+				gs := elems[float32](g)
+				b.SetBytes(int64(20 * n))
+				b.ReportAllocs()
+				for b.Loop() {
+					b.StopTimer()
+					copy(gs, g0) // the solvers zero the gradient
+					b.StartTimer()
+					if err := s.Step(model); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<20:
+		return itoa(n>>20) + "M"
+	case n >= 1<<10:
+		return itoa(n>>10) + "K"
+	}
+	return itoa(n)
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
