@@ -1,21 +1,21 @@
 # adagrad: see README.md. Every target works on a fresh clone with Go and the
 # module proxy; `make test` also uses qemu-user-static when it is installed.
 #
-# Five modules: the library (the root), trainer/ and bench/ (the commands, whose
+# Six modules: the library (the root), trainer/ and bench/ (the commands, whose
 # plotting and benchmark dependencies the library must not require),
-# contrib/gorgonia (the gorgonia Solver, so that gorgonia is never the library's
-# dependency) and internal/gen (the generator). go.work joins them so that `go run ./trainer` and
+# contrib/gorgonia and contrib/spago (the framework adapters, so that no
+# framework is ever the library's dependency) and internal/gen (the generator). go.work joins them so that `go run ./trainer` and
 # `go run ./bench` work from the root; the checks below run each module alone
 # (GOWORK=off) on its own go.mod and go.sum, as a user of that module builds it:
 # in the workspace, the library would build with the newest version any of the
-# five modules requires.
+# six modules requires.
 
 GO        ?= go
 # The go command on one module alone: the one in the current directory, or -C DIR's.
 GOMOD     = GOWORK=off $(GO)
 # The modules besides the library that make checks (internal/gen is vetted): the
 # commands and the framework adapters.
-CMDMODS   = trainer bench contrib/gorgonia
+CMDMODS   = trainer bench contrib/gorgonia contrib/spago
 FUZZTIME  ?= 1m
 # make test fuzzes by count: a duration can fail spuriously with "context deadline
 # exceeded" when it ends mid-input (Go 1.26's coordinator race, go.dev/issue/75804).

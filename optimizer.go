@@ -223,3 +223,15 @@ func (o *Optimizer[T]) Steps() int { return o.steps }
 
 // Config returns the configuration the optimizer was made with.
 func (o *Optimizer[T]) Config() Config { return o.cfg }
+
+// StepArgs is what step t (1 for the first) of an Optimizer made with cfg passes
+// kernel.Apply for each tensor: the kernel's form (Config.Form with the weight
+// decay and the accumulator's decay resolved) and its scalars (LRDecay and
+// Maximize applied). It is for adapters that keep the accumulators where their
+// framework keeps them, as contrib/spago does in spago's param.State. It panics
+// with the message of New when cfg is not valid for T.
+func StepArgs[T Float](cfg Config, t int) (kernel.Form, kernel.Params[T]) {
+	o := newOptimizer[T](cfg)
+	o.steps = t
+	return o.form, o.stepParams()
+}

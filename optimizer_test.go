@@ -164,3 +164,23 @@ func TestWorkers(t *testing.T) {
 		}
 	}
 }
+
+// StepArgs gives the form and the scalars Step runs: one kernel.Apply with them
+// matches an Optimizer's step, bits and all, with weight decay, Maximize and
+// LRDecay at step 3.
+func TestStepArgs(t *testing.T) {
+	cfg := PyTorch()
+	cfg.WeightDecay, cfg.Maximize, cfg.LRDecay = 0.01, true, 0.1
+	x, g := []float32{1, -2, 3}, []float32{0.5, 0.25, -4}
+	o := New(cfg, append([]float32(nil), x...))
+	want := x
+	s := make([]float32, len(x))
+	for step := 1; step <= 3; step++ {
+		o.Step(g)
+		f, p := StepArgs[float32](cfg, step)
+		kernel.Apply(f, want, s, g, p)
+	}
+	if got := o.Params()[0]; !slices.Equal(got, want) || !slices.Equal(o.Accumulator(0), s) {
+		t.Fatalf("Step: x %v s %v; StepArgs: x %v s %v", got, o.Accumulator(0), want, s)
+	}
+}

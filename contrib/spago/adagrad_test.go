@@ -1,0 +1,242 @@
+package spago
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/nlpodyssey/spago/ag"
+	"github.com/nlpodyssey/spago/losses"
+	"github.com/nlpodyssey/spago/mat"
+	"github.com/nlpodyssey/spago/mat/float"
+	"github.com/nlpodyssey/spago/nn"
+	"github.com/nlpodyssey/spago/optimizers"
+	spagoadagrad "github.com/nlpodyssey/spago/optimizers/adagrad"
+
+	"github.com/adagrad-go/adagrad"
+	"github.com/adagrad-go/adagrad/kernel"
+)
+
+func same[T float.DType](a, b T) bool {
+	if a != a && b != b {
+		return true // NaN and NaN: the payloads are the CPU's
+	}
+	if unsafe.Sizeof(a) == 4 {
+		return math.Float32bits(float32(a)) == math.Float32bits(float32(b))
+	}
+	return math.Float64bits(float64(a)) == math.Float64bits(float64(b))
+}
+
+func eachKernel(t *testing.T, f func(t *testing.T)) {
+	saved := kernel.Implementation()
+	defer kernel.Use(saved)
+	for _, name := range kernel.Implementations() {
+		t.Run(name, func(t *testing.T) {
+			if err := kernel.Use(name); err != nil {
+				t.Fatal(err)
+			}
+			f(t)
+		})
+	}
+}
+
+func param[T float.DType](v []T) *nn.Param {
+	return nn.NewParam(mat.NewDense[T](mat.WithShape(len(v)), mat.WithBacking(append([]T(nil), v...))))
+}
+
+// optimize is spago's optimizers.Optimizer.Optimize without its goroutines: in
+// spago v1.1.0 Optimize returns without waiting for the goroutines it started
+// (there is no wg.Wait on success), so the parameters it returns may not be
+// stepped yet, and a late error is sent on a closed channel.
+func optimize(s optimizers.OptimizationStrategy, params []*nn.Param) error {
+	for _, p := range params {
+		if p.HasGrad() {
+			if err := s.OptimizeParams(p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// parity steps parameters of the given lengths with spago's adagrad and with
+// New[T](adagrad.Spago()) from the same values and gradients, as spago's
+// Optimizer calls the strategies, and requires the same bits of x and of the state's M
+// after every step, and the gradients gone.
+func parity[T float.DType](t *testing.T, lens []int, steps int, grad func(rng *rand.Rand) T) {
+	rng := rand.New(rand.NewPCG(uint64(len(lens)), uint64(steps)))
+	var theirs, ours []*nn.Param
+	for _, n := range lens {
+		x := make([]T, n)
+		for i := range x {
+			x[i] = T(rng.NormFloat64())
+		}
+		theirs, ours = append(theirs, param(x)), append(ours, param(x))
+	}
+	to, oo := spagoadagrad.New[T](spagoadagrad.NewDefaultConfig()), New[T](adagrad.Spago())
+	for step := range steps {
+		for i, n := range lens {
+			g := make([]T, n)
+			for j := range g {
+				g[j] = grad(rng)
+			}
+			theirs[i].AccGrad(mat.NewDense[T](mat.WithShape(n), mat.WithBacking(append([]T(nil), g...))))
+			ours[i].AccGrad(mat.NewDense[T](mat.WithShape(n), mat.WithBacking(g)))
+		}
+		if err := optimize(to, theirs); err != nil {
+			t.Fatal(err)
+		}
+		if err := optimize(oo, ours); err != nil {
+			t.Fatal(err)
+		}
+		for i, n := range lens {
+			tx, ox := mat.Data[T](theirs[i].Value()), mat.Data[T](ours[i].Value())
+			ts, os := mat.Data[T](theirs[i].State.(*spagoadagrad.State).M), mat.Data[T](ours[i].State.(*spagoadagrad.State).M)
+			for j := range n {
+				if !same(tx[j], ox[j]) || !same(ts[j], os[j]) {
+					t.Fatalf("step %d, parameter %d of %d, element %d: x %v m %v, spago's x %v m %v", step, i, n, j, ox[j], os[j], tx[j], ts[j])
+				}
+			}
+			if ours[i].HasGrad() {
+				t.Fatalf("step %d: parameter %d keeps its gradient", step, i)
+			}
+		}
+	}
+}
+
+var parityLens = []int{1, 3, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 255, 257, 1000, 4099}
+
+func TestParityWithSpago(t *testing.T) {
+	normal := func(rng *rand.Rand) float64 { return rng.NormFloat64() * math.Pow(10, rng.Float64()*4-2) }
+	eachKernel(t, func(t *testing.T) {
+		t.Run("float32", func(t *testing.T) {
+			parity(t, parityLens, 20, func(rng *rand.Rand) float32 { return float32(normal(rng)) })
+		})
+		t.Run("float64", func(t *testing.T) { parity(t, parityLens, 20, normal) })
+	})
+}
+
+// Gradients of ±0, denormals, ±Inf and NaN give spago's bits too.
+func TestParitySpecialGradients(t *testing.T) {
+	pick32 := []float32{0, float32(math.Copysign(0, -1)), 1e-45, -3e-42, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1, -2.5e-3}
+	pick64 := []float64{0, math.Copysign(0, -1), 5e-324, -2e-310, math.Inf(1), math.Inf(-1), math.NaN(), 1, -2.5e-3}
+	eachKernel(t, func(t *testing.T) {
+		t.Run("float32", func(t *testing.T) {
+			parity(t, parityLens[:12], 6, func(rng *rand.Rand) float32 { return pick32[rng.IntN(len(pick32))] })
+		})
+		t.Run("float64", func(t *testing.T) {
+			parity(t, parityLens[:12], 6, func(rng *rand.Rand) float64 { return pick64[rng.IntN(len(pick64))] })
+		})
+	})
+}
+
+// linear is a linear model y = W·x + B, spago's way.
+type linear struct {
+	nn.Module
+	W *nn.Param
+	B *nn.Param
+}
+
+// A short training run through spago's autograd and its strategies, once with spago's
+// adagrad and once with this strategy: every loss and every weight the same bits.
+func TestTrainingMatchesSpago(t *testing.T) {
+	eachKernel(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 3))
+		w0 := []float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
+		mk := func() *linear {
+			return &linear{W: nn.NewParam(mat.NewDense[float64](mat.WithShape(1, 3), mat.WithBacking(append([]float64(nil), w0...)))),
+				B: nn.NewParam(mat.NewDense[float64](mat.WithShape(1)))}
+		}
+		a, b := mk(), mk()
+		oa, ob := spagoadagrad.New[float64](spagoadagrad.NewDefaultConfig()), New[float64](adagrad.Spago())
+		var first, last float64
+		for step := range 200 {
+			x := []float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
+			y := 0.5*x[0] - 2*x[1] + 0.25*x[2] + 1
+			loss := func(m *linear) float64 {
+				out := ag.Add(ag.Mul(m.W, mat.NewDense[float64](mat.WithShape(3), mat.WithBacking(append([]float64(nil), x...)))), m.B)
+				l := losses.MSE(out, mat.Scalar(y), true)
+				if err := ag.Backward(l); err != nil {
+					t.Fatal(err)
+				}
+				return l.Value().Item().F64()
+			}
+			la, lb := loss(a), loss(b)
+			if err := optimize(oa, []*nn.Param{a.W, a.B}); err != nil {
+				t.Fatal(err)
+			}
+			if err := optimize(ob, []*nn.Param{b.W, b.B}); err != nil {
+				t.Fatal(err)
+			}
+			if la != lb {
+				t.Fatalf("step %d: loss %v, spago's %v", step, lb, la)
+			}
+			for _, p := range [][2]*nn.Param{{a.W, b.W}, {a.B, b.B}} {
+				pa, pb := mat.Data[float64](p[0].Value()), mat.Data[float64](p[1].Value())
+				for j := range pa {
+					if !same(pa[j], pb[j]) {
+						t.Fatalf("step %d: weight %d = %v, spago's %v", step, j, pb[j], pa[j])
+					}
+				}
+			}
+			if step == 0 {
+				first = lb
+			}
+			last = lb
+		}
+		t.Logf("loss %.4f at the first step, %.4f at the 200th", first, last)
+	})
+}
+
+// Everything refused is an error, with nothing written.
+func TestErrors(t *testing.T) {
+	s := New[float32](adagrad.Spago())
+	p := param([]float32{1, 2})
+	if err := s.OptimizeParams(p); err == nil || !strings.Contains(err.Error(), "no gradient") {
+		t.Errorf("no gradient: %v", err)
+	}
+	p64 := param([]float64{1, 2})
+	p64.AccGrad(mat.NewDense[float64](mat.WithShape(2), mat.WithBacking([]float64{1, 1})))
+	if err := s.OptimizeParams(p64); err == nil || !strings.Contains(err.Error(), "*mat.Dense[float32]") {
+		t.Errorf("float64 parameter: %v", err)
+	}
+	p.AccGrad(mat.NewDense[float32](mat.WithShape(2), mat.WithBacking([]float32{1, 1})))
+	p.State = "something else"
+	if err := s.OptimizeParams(p); err == nil || !strings.Contains(err.Error(), "param.State is a string") {
+		t.Errorf("foreign state: %v", err)
+	}
+	p.State = &spagoadagrad.State{M: mat.NewDense[float32](mat.WithShape(3))}
+	if err := s.OptimizeParams(p); err == nil || !strings.Contains(err.Error(), "accumulator has 3 elements") {
+		t.Errorf("short state: %v", err)
+	}
+	if x := mat.Data[float32](p.Value()); x[0] != 1 || x[1] != 2 || !p.HasGrad() {
+		t.Errorf("a refused step wrote: x %v, gradient kept %v", x, p.HasGrad())
+	}
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(r.(string), "LRDecay") {
+			t.Errorf("LRDecay: %v", r)
+		}
+	}()
+	cfg := adagrad.Spago()
+	cfg.LRDecay = 0.1
+	New[float32](cfg)
+}
+
+// A step allocates nothing of its own: a step after spago's AccGrad makes as many
+// allocations as AccGrad and ZeroGrad alone.
+func TestStepAllocatesNothing(t *testing.T) {
+	p := param(make([]float32, 1000))
+	grad := mat.NewDense[float32](mat.WithShape(1000))
+	s := New[float32](adagrad.Spago())
+	p.AccGrad(grad)
+	if err := s.OptimizeParams(p); err != nil {
+		t.Fatal(err)
+	}
+	step := testing.AllocsPerRun(50, func() { p.AccGrad(grad); s.OptimizeParams(p) })
+	base := testing.AllocsPerRun(50, func() { p.AccGrad(grad); p.ZeroGrad() })
+	if step != base {
+		t.Fatalf("%v allocations per step with AccGrad, %v for AccGrad and ZeroGrad alone", step, base)
+	}
+}
