@@ -240,3 +240,40 @@ func TestStepAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations per step with AccGrad, %v for AccGrad and ZeroGrad alone", step, base)
 	}
 }
+
+// The state is spago's own: spago's adagrad and this strategy continue each
+// other's steps, bit for bit.
+func TestStateIsSpagos(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	x := make([]float32, 37)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	a, b := param(x), param(x)
+	theirs, ours := spagoadagrad.New[float32](spagoadagrad.NewDefaultConfig()), New[float32](adagrad.Spago())
+	for step := range 6 {
+		g := make([]float32, len(x))
+		for i := range g {
+			g[i] = float32(rng.NormFloat64())
+		}
+		a.AccGrad(mat.NewDense[float32](mat.WithShape(len(g)), mat.WithBacking(append([]float32(nil), g...))))
+		b.AccGrad(mat.NewDense[float32](mat.WithShape(len(g)), mat.WithBacking(g)))
+		// a: spago's steps all along; b: ours for the first three, then spago's.
+		sb := optimizers.OptimizationStrategy(ours)
+		if step >= 3 {
+			sb = theirs
+		}
+		if err := theirs.OptimizeParams(a); err != nil {
+			t.Fatal(err)
+		}
+		if err := sb.OptimizeParams(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	xa, xb := mat.Data[float32](a.Value()), mat.Data[float32](b.Value())
+	for i := range xa {
+		if !same(xa[i], xb[i]) {
+			t.Fatalf("element %d: %v after ours then spago's, %v after spago's alone", i, xb[i], xa[i])
+		}
+	}
+}

@@ -8,7 +8,12 @@
 // attribution and where the copy comes from.
 package airfoil
 
-import _ "embed"
+import (
+	_ "embed"
+	"math"
+	"strconv"
+	"strings"
+)
 
 //go:embed testdata/airfoil_self_noise.dat
 var data string
@@ -23,3 +28,40 @@ const Name = "airfoil_self_noise.dat"
 // (five features, then the sound pressure level in dB), CRLF line ends, no
 // header.
 func Data() []byte { return []byte(data) }
+
+// Standardized is the data set as d2l's get_data_ch11 prepares it: every column
+// set to (v − mean)/std with the population std, the first five columns the
+// features and the last the target.
+func Standardized() (features [][]float64, target []float64) {
+	var rows [][]float64
+	for _, line := range strings.Split(strings.TrimSpace(data), "\n") {
+		var r []float64
+		for _, f := range strings.Split(strings.TrimSpace(line), "\t") {
+			v, err := strconv.ParseFloat(f, 64)
+			if err != nil {
+				panic("airfoil: the embedded file does not parse: " + err.Error())
+			}
+			r = append(r, v)
+		}
+		rows = append(rows, r)
+	}
+	for c := range rows[0] {
+		var mean, ss float64
+		for _, r := range rows {
+			mean += r[c]
+		}
+		mean /= float64(len(rows))
+		for _, r := range rows {
+			ss += (r[c] - mean) * (r[c] - mean)
+		}
+		std := math.Sqrt(ss / float64(len(rows)))
+		for _, r := range rows {
+			r[c] = (r[c] - mean) / std
+		}
+	}
+	for _, r := range rows {
+		features = append(features, r[:5:5])
+		target = append(target, r[5])
+	}
+	return features, target
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
+	"math"
 	"testing"
 )
 
@@ -19,5 +20,31 @@ func TestData(t *testing.T) {
 	b[0] = 'x'
 	if Data()[0] == 'x' {
 		t.Fatal("Data returned the embedded bytes, not a copy")
+	}
+}
+
+// The standardized columns have mean 0 and population variance 1, and the first
+// row is the file's first row standardized.
+func TestStandardized(t *testing.T) {
+	x, y := Standardized()
+	if len(x) != 1503 || len(y) != 1503 || len(x[0]) != 5 {
+		t.Fatalf("%d rows of %d features, %d targets", len(x), len(x[0]), len(y))
+	}
+	for c := range 6 {
+		var mean, ss float64
+		for i := range x {
+			v := y[i]
+			if c < 5 {
+				v = x[i][c]
+			}
+			mean += v
+			ss += v * v
+		}
+		if mean /= 1503; math.Abs(mean) > 1e-12 || math.Abs(ss/1503-1) > 1e-12 {
+			t.Errorf("column %d: mean %g, variance %g", c, mean, ss/1503)
+		}
+	}
+	if x[0][0] >= 0 || y[0] <= 0 {
+		t.Errorf("row 0 (800 Hz, 126.201 dB): %v, %v", x[0], y[0])
 	}
 }

@@ -26,10 +26,8 @@ import (
 func main() {
 	epochs := flag.Int("epochs", 5, "passes over the data")
 	flag.Parse()
-	x, y, err := mlp.Data()
-	if err != nil {
-		log.Fatal(err)
-	}
+	x, y := mlp.Data()
+	var err error
 	w1, w2 := mlp.Weights[float32](1)
 	solvers := []struct {
 		name   string

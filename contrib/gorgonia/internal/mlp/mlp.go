@@ -4,12 +4,8 @@
 package mlp
 
 import (
-	"bytes"
 	"fmt"
-	"math"
 	"math/rand/v2"
-	"strconv"
-	"strings"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -24,40 +20,14 @@ const (
 	Hidden = 16
 )
 
-// Data is the airfoil data, each column standardized (population std, as d2l
-// does): five features and a column of ones for the bias, and the target.
-func Data() (features [][]float64, target []float64, err error) {
-	var rows [][]float64
-	for _, line := range strings.Split(string(bytes.TrimSpace(airfoil.Data())), "\n") {
-		var r []float64
-		for _, f := range strings.Split(strings.TrimSpace(line), "\t") {
-			v, err := strconv.ParseFloat(f, 64)
-			if err != nil {
-				return nil, nil, fmt.Errorf("%s: %w", airfoil.Name, err)
-			}
-			r = append(r, v)
-		}
-		rows = append(rows, r)
+// Data is the airfoil data, standardized as d2l does (airfoil.Standardized):
+// five features and a column of ones for the bias, and the target.
+func Data() (features [][]float64, target []float64) {
+	x, y := airfoil.Standardized()
+	for _, r := range x {
+		features = append(features, append(append([]float64(nil), r...), 1))
 	}
-	for c := range rows[0] {
-		var mean, ss float64
-		for _, r := range rows {
-			mean += r[c]
-		}
-		mean /= float64(len(rows))
-		for _, r := range rows {
-			ss += (r[c] - mean) * (r[c] - mean)
-		}
-		std := math.Sqrt(ss / float64(len(rows)))
-		for _, r := range rows {
-			r[c] = (r[c] - mean) / std
-		}
-	}
-	for _, r := range rows {
-		features = append(features, append(append([]float64(nil), r[:5]...), 1))
-		target = append(target, r[5])
-	}
-	return features, target, nil
+	return features, y
 }
 
 // Weights are initial weights for W1 (6×Hidden) and W2 (Hidden×1), seeded.
