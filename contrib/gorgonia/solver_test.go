@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"unsafe"
@@ -293,6 +294,13 @@ func TestErrors(t *testing.T) {
 		{"view gradient", func() error {
 			return NewSolver(adagrad.Gorgonia()).Step([]G.ValueGrad{pair{dense([]float32{1, 1, 1}), view()}})
 		}, "gradient 0 is a view"},
+		{"external memory", func() error {
+			backing := make([]float32, 3)
+			ext := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(3), tensor.FromMemory(uintptr(unsafe.Pointer(&backing[0])), 12))
+			err := NewSolver(adagrad.Gorgonia()).Step([]G.ValueGrad{pair{ext, dense([]float32{1, 1, 1})}})
+			runtime.KeepAlive(backing)
+			return err
+		}, "value 0's memory is external"},
 		{"int tensor", func() error {
 			return NewSolver(adagrad.Gorgonia()).Step([]G.ValueGrad{pair{tensor.New(tensor.WithBacking([]int{1})), tensor.New(tensor.WithBacking([]int{1}))}})
 		}, "value 0 is a tensor of int"},
