@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/adagrad-go/adagrad"
+	"github.com/adagrad-go/adagrad/internal/frameworktest"
 )
 
 // BenchmarkStep is one float32 tensor of N elements stepped by gorgonia's
@@ -29,7 +30,7 @@ func BenchmarkStep(b *testing.B) {
 			{"gorgonia", func() G.Solver { return G.NewAdaGradSolver() }},
 			{"adagrad", func() G.Solver { return NewSolver(adagrad.Gorgonia()) }},
 		} {
-			b.Run("N="+sizeName(n)+"/solver="+sv.name, func(b *testing.B) {
+			b.Run("N="+frameworktest.SizeName(n)+"/solver="+sv.name, func(b *testing.B) {
 				x := tensor.New(tensor.WithShape(n), tensor.WithBacking(append([]float32(nil), x0...)))
 				g := tensor.New(tensor.WithShape(n), tensor.WithBacking(make([]float32, n)))
 				model := []G.ValueGrad{pair{x, g}}
@@ -48,21 +49,4 @@ func BenchmarkStep(b *testing.B) {
 			})
 		}
 	}
-}
-
-func sizeName(n int) string {
-	switch {
-	case n >= 1<<20:
-		return itoa(n>>20) + "M"
-	case n >= 1<<10:
-		return itoa(n>>10) + "K"
-	}
-	return itoa(n)
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }

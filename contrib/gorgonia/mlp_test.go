@@ -8,6 +8,8 @@ import (
 
 	"github.com/adagrad-go/adagrad"
 	"github.com/adagrad-go/adagrad/contrib/gorgonia/internal/mlp"
+	"github.com/adagrad-go/adagrad/internal/fbits"
+	"github.com/adagrad-go/adagrad/internal/frameworktest"
 )
 
 // 200 steps of the MLP through gorgonia's TapeMachine on the airfoil data, once
@@ -15,7 +17,7 @@ import (
 // weight bit-identical, on every kernel path.
 func TestMLPMatchesGorgonia(t *testing.T) {
 	x, y := mlp.Data()
-	eachKernel(t, func(t *testing.T) {
+	frameworktest.EachKernel(t, func(t *testing.T) {
 		t.Run("float32", func(t *testing.T) { mlpParity[float32](t, x, y) })
 		t.Run("float64", func(t *testing.T) { mlpParity[float64](t, x, y) })
 	})
@@ -50,7 +52,7 @@ func mlpParity[T float](t *testing.T, x [][]float64, y []float64) {
 		for _, w := range [][2]*G.Node{{theirs.W1, ours.W1}, {theirs.W2, ours.W2}} {
 			a, b := elems[T](w[0].Value().(*tensor.Dense)), elems[T](w[1].Value().(*tensor.Dense))
 			for j := range a {
-				if !same(a[j], b[j]) {
+				if !fbits.Same(a[j], b[j]) {
 					t.Fatalf("step %d: %s[%d] = %v, gorgonia's %v", step, w[1].Name(), j, b[j], a[j])
 				}
 			}

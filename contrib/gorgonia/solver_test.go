@@ -15,6 +15,8 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/adagrad-go/adagrad"
+	"github.com/adagrad-go/adagrad/internal/fbits"
+	"github.com/adagrad-go/adagrad/internal/frameworktest"
 	"github.com/adagrad-go/adagrad/kernel"
 )
 
@@ -39,16 +41,6 @@ func dense[T float](v []T) *tensor.Dense {
 	return tensor.New(tensor.WithShape(len(v)), tensor.WithBacking(append([]T(nil), v...)))
 }
 
-func same[T float](a, b T) bool {
-	if a != a && b != b {
-		return true // NaN and NaN: the payloads are the CPU's
-	}
-	if unsafe.Sizeof(a) == 4 {
-		return math.Float32bits(float32(a)) == math.Float32bits(float32(b))
-	}
-	return math.Float64bits(float64(a)) == math.Float64bits(float64(b))
-}
-
 // theirAccumulator is gorgonia's accumulator of value i, read from the solver's
 // unexported cache.
 func theirAccumulator[T float](s *G.AdaGradSolver, i int) []T {
@@ -57,20 +49,6 @@ func theirAccumulator[T float](s *G.AdaGradSolver, i int) []T {
 	f := dv.FieldByName("Value")
 	v := reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem().Interface()
 	return elems[T](v.(*tensor.Dense))
-}
-
-// eachKernel runs f on every kernel path this CPU has.
-func eachKernel(t *testing.T, f func(t *testing.T)) {
-	saved := kernel.Implementation()
-	defer kernel.Use(saved)
-	for _, name := range kernel.Implementations() {
-		t.Run(name, func(t *testing.T) {
-			if err := kernel.Use(name); err != nil {
-				t.Fatal(err)
-			}
-			f(t)
-		})
-	}
 }
 
 // parity steps a model of tensors of the given lengths with gorgonia's
@@ -115,9 +93,9 @@ func parity[T float](t *testing.T, lens []int, steps int, grad func(rng *rand.Ra
 			}
 			og := elems[T](ours[i].(pair).g.(*tensor.Dense))
 			for j := range n {
-				if !same(tx[j], ox[j]) || !same(ts[j], os[j]) {
+				if !fbits.Same(tx[j], ox[j]) || !fbits.Same(ts[j], os[j]) {
 					t.Fatalf("step %d, tensor %d of %d, element %d: x %v (%#x) s %v, gorgonia's x %v s %v",
-						step, i, n, j, ox[j], bitsOf(ox[j]), os[j], tx[j], ts[j])
+						step, i, n, j, ox[j], fbits.Bits(ox[j]), os[j], tx[j], ts[j])
 				}
 				if og[j] != 0 || math.Signbit(float64(og[j])) {
 					t.Fatalf("step %d: gradient %d element %d is %v after the step, want +0", step, i, j, og[j])
@@ -127,37 +105,26 @@ func parity[T float](t *testing.T, lens []int, steps int, grad func(rng *rand.Ra
 	}
 }
 
-func bitsOf[T float](v T) uint64 {
-	if unsafe.Sizeof(v) == 4 {
-		return uint64(math.Float32bits(float32(v)))
-	}
-	return math.Float64bits(float64(v))
-}
-
-// Lengths that cross every vector width's loops and tails, in one model.
-var parityLens = []int{1, 3, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 255, 257, 1000, 4099}
-
 func TestParityWithGorgonia(t *testing.T) {
 	normal := func(rng *rand.Rand) float64 { return rng.NormFloat64() * math.Pow(10, rng.Float64()*4-2) }
-	eachKernel(t, func(t *testing.T) {
+	frameworktest.EachKernel(t, func(t *testing.T) {
 		t.Run("float32", func(t *testing.T) {
-			parity(t, parityLens, 20, func(rng *rand.Rand) float32 { return float32(normal(rng)) })
+			parity(t, frameworktest.Lens, 20, func(rng *rand.Rand) float32 { return float32(normal(rng)) })
 		})
-		t.Run("float64", func(t *testing.T) { parity(t, parityLens, 20, normal) })
+		t.Run("float64", func(t *testing.T) { parity(t, frameworktest.Lens, 20, normal) })
 	})
 }
 
 // Gradients of ±0, denormals, ±Inf and NaN give gorgonia's bits too (NaN for
 // NaN, whatever its payload).
 func TestParitySpecialGradients(t *testing.T) {
-	pick32 := []float32{0, float32(math.Copysign(0, -1)), 1e-45, -3e-42, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1, -2.5e-3}
-	pick64 := []float64{0, math.Copysign(0, -1), 5e-324, -2e-310, math.Inf(1), math.Inf(-1), math.NaN(), 1, -2.5e-3}
-	eachKernel(t, func(t *testing.T) {
+	pick32, pick64 := frameworktest.Specials[float32](), frameworktest.Specials[float64]()
+	frameworktest.EachKernel(t, func(t *testing.T) {
 		t.Run("float32", func(t *testing.T) {
-			parity(t, parityLens[:12], 6, func(rng *rand.Rand) float32 { return pick32[rng.IntN(len(pick32))] })
+			parity(t, frameworktest.Lens[:12], 6, func(rng *rand.Rand) float32 { return pick32[rng.IntN(len(pick32))] })
 		})
 		t.Run("float64", func(t *testing.T) {
-			parity(t, parityLens[:12], 6, func(rng *rand.Rand) float64 { return pick64[rng.IntN(len(pick64))] })
+			parity(t, frameworktest.Lens[:12], 6, func(rng *rand.Rand) float64 { return pick64[rng.IntN(len(pick64))] })
 		})
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/nlpodyssey/spago/ag"
 	"github.com/nlpodyssey/spago/losses"
@@ -16,31 +15,9 @@ import (
 	spagoadagrad "github.com/nlpodyssey/spago/optimizers/adagrad"
 
 	"github.com/adagrad-go/adagrad"
-	"github.com/adagrad-go/adagrad/kernel"
+	"github.com/adagrad-go/adagrad/internal/fbits"
+	"github.com/adagrad-go/adagrad/internal/frameworktest"
 )
-
-func same[T float.DType](a, b T) bool {
-	if a != a && b != b {
-		return true // NaN and NaN: the payloads are the CPU's
-	}
-	if unsafe.Sizeof(a) == 4 {
-		return math.Float32bits(float32(a)) == math.Float32bits(float32(b))
-	}
-	return math.Float64bits(float64(a)) == math.Float64bits(float64(b))
-}
-
-func eachKernel(t *testing.T, f func(t *testing.T)) {
-	saved := kernel.Implementation()
-	defer kernel.Use(saved)
-	for _, name := range kernel.Implementations() {
-		t.Run(name, func(t *testing.T) {
-			if err := kernel.Use(name); err != nil {
-				t.Fatal(err)
-			}
-			f(t)
-		})
-	}
-}
 
 func param[T float.DType](v []T) *nn.Param {
 	return nn.NewParam(mat.NewDense[T](mat.WithShape(len(v)), mat.WithBacking(append([]T(nil), v...))))
@@ -95,7 +72,7 @@ func parity[T float.DType](t *testing.T, lens []int, steps int, grad func(rng *r
 			tx, ox := mat.Data[T](theirs[i].Value()), mat.Data[T](ours[i].Value())
 			ts, os := mat.Data[T](theirs[i].State.(*spagoadagrad.State).M), mat.Data[T](ours[i].State.(*spagoadagrad.State).M)
 			for j := range n {
-				if !same(tx[j], ox[j]) || !same(ts[j], os[j]) {
+				if !fbits.Same(tx[j], ox[j]) || !fbits.Same(ts[j], os[j]) {
 					t.Fatalf("step %d, parameter %d of %d, element %d: x %v m %v, spago's x %v m %v", step, i, n, j, ox[j], os[j], tx[j], ts[j])
 				}
 			}
@@ -106,28 +83,25 @@ func parity[T float.DType](t *testing.T, lens []int, steps int, grad func(rng *r
 	}
 }
 
-var parityLens = []int{1, 3, 7, 8, 15, 16, 17, 31, 33, 63, 64, 65, 127, 129, 255, 257, 1000, 4099}
-
 func TestParityWithSpago(t *testing.T) {
 	normal := func(rng *rand.Rand) float64 { return rng.NormFloat64() * math.Pow(10, rng.Float64()*4-2) }
-	eachKernel(t, func(t *testing.T) {
+	frameworktest.EachKernel(t, func(t *testing.T) {
 		t.Run("float32", func(t *testing.T) {
-			parity(t, parityLens, 20, func(rng *rand.Rand) float32 { return float32(normal(rng)) })
+			parity(t, frameworktest.Lens, 20, func(rng *rand.Rand) float32 { return float32(normal(rng)) })
 		})
-		t.Run("float64", func(t *testing.T) { parity(t, parityLens, 20, normal) })
+		t.Run("float64", func(t *testing.T) { parity(t, frameworktest.Lens, 20, normal) })
 	})
 }
 
 // Gradients of ±0, denormals, ±Inf and NaN give spago's bits too.
 func TestParitySpecialGradients(t *testing.T) {
-	pick32 := []float32{0, float32(math.Copysign(0, -1)), 1e-45, -3e-42, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), 1, -2.5e-3}
-	pick64 := []float64{0, math.Copysign(0, -1), 5e-324, -2e-310, math.Inf(1), math.Inf(-1), math.NaN(), 1, -2.5e-3}
-	eachKernel(t, func(t *testing.T) {
+	pick32, pick64 := frameworktest.Specials[float32](), frameworktest.Specials[float64]()
+	frameworktest.EachKernel(t, func(t *testing.T) {
 		t.Run("float32", func(t *testing.T) {
-			parity(t, parityLens[:12], 6, func(rng *rand.Rand) float32 { return pick32[rng.IntN(len(pick32))] })
+			parity(t, frameworktest.Lens[:12], 6, func(rng *rand.Rand) float32 { return pick32[rng.IntN(len(pick32))] })
 		})
 		t.Run("float64", func(t *testing.T) {
-			parity(t, parityLens[:12], 6, func(rng *rand.Rand) float64 { return pick64[rng.IntN(len(pick64))] })
+			parity(t, frameworktest.Lens[:12], 6, func(rng *rand.Rand) float64 { return pick64[rng.IntN(len(pick64))] })
 		})
 	})
 }
@@ -142,7 +116,7 @@ type linear struct {
 // A short training run through spago's autograd and its strategies, once with spago's
 // adagrad and once with this strategy: every loss and every weight the same bits.
 func TestTrainingMatchesSpago(t *testing.T) {
-	eachKernel(t, func(t *testing.T) {
+	frameworktest.EachKernel(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 3))
 		w0 := []float64{rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()}
 		mk := func() *linear {
@@ -176,7 +150,7 @@ func TestTrainingMatchesSpago(t *testing.T) {
 			for _, p := range [][2]*nn.Param{{a.W, b.W}, {a.B, b.B}} {
 				pa, pb := mat.Data[float64](p[0].Value()), mat.Data[float64](p[1].Value())
 				for j := range pa {
-					if !same(pa[j], pb[j]) {
+					if !fbits.Same(pa[j], pb[j]) {
 						t.Fatalf("step %d: weight %d = %v, spago's %v", step, j, pb[j], pa[j])
 					}
 				}
@@ -272,7 +246,7 @@ func TestStateIsSpagos(t *testing.T) {
 	}
 	xa, xb := mat.Data[float32](a.Value()), mat.Data[float32](b.Value())
 	for i := range xa {
-		if !same(xa[i], xb[i]) {
+		if !fbits.Same(xa[i], xb[i]) {
 			t.Fatalf("element %d: %v after ours then spago's, %v after spago's alone", i, xb[i], xa[i])
 		}
 	}

@@ -2,7 +2,6 @@ package spago
 
 import (
 	"math/rand/v2"
-	"strconv"
 	"testing"
 
 	"github.com/nlpodyssey/spago/mat"
@@ -10,6 +9,7 @@ import (
 	spagoadagrad "github.com/nlpodyssey/spago/optimizers/adagrad"
 
 	"github.com/adagrad-go/adagrad"
+	"github.com/adagrad-go/adagrad/internal/frameworktest"
 )
 
 // BenchmarkStep is one float32 parameter of N elements stepped by spago's adagrad
@@ -32,7 +32,7 @@ func BenchmarkStep(b *testing.B) {
 			{"spago", spagoadagrad.New[float32](spagoadagrad.NewDefaultConfig())},
 			{"adagrad", New[float32](adagrad.Spago())},
 		} {
-			b.Run("N="+sizeName(n)+"/strategy="+st.name, func(b *testing.B) {
+			b.Run("N="+frameworktest.SizeName(n)+"/strategy="+st.name, func(b *testing.B) {
 				p := param(x0)
 				b.SetBytes(int64(20 * n))
 				b.ReportAllocs()
@@ -47,14 +47,4 @@ func BenchmarkStep(b *testing.B) {
 			})
 		}
 	}
-}
-
-func sizeName(n int) string {
-	switch {
-	case n >= 1<<20:
-		return strconv.Itoa(n>>20) + "M"
-	case n >= 1<<10:
-		return strconv.Itoa(n>>10) + "K"
-	}
-	return strconv.Itoa(n)
 }
