@@ -1,7 +1,6 @@
 package gorgonia
 
 import (
-	"math/rand/v2"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -17,12 +16,8 @@ import (
 // Bytes are the update's (x, s and g read, x and s written; the zeroing of g is
 // not counted); gorgonia's step moves more.
 func BenchmarkStep(b *testing.B) {
-	for _, n := range []int{1 << 10, 16 << 10, 256 << 10, 4 << 20} {
-		rng := rand.New(rand.NewPCG(1, 1))
-		x0, g0 := make([]float32, n), make([]float32, n)
-		for i := range x0 {
-			x0[i], g0[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-		}
+	for _, n := range frameworktest.BenchSizes {
+		x0, g0 := frameworktest.Inputs(n)
 		for _, sv := range []struct {
 			name string
 			new  func() G.Solver

@@ -106,27 +106,13 @@ func parity[T float](t *testing.T, lens []int, steps int, grad func(rng *rand.Ra
 }
 
 func TestParityWithGorgonia(t *testing.T) {
-	normal := func(rng *rand.Rand) float64 { return rng.NormFloat64() * math.Pow(10, rng.Float64()*4-2) }
-	frameworktest.EachKernel(t, func(t *testing.T) {
-		t.Run("float32", func(t *testing.T) {
-			parity(t, frameworktest.Lens, 20, func(rng *rand.Rand) float32 { return float32(normal(rng)) })
-		})
-		t.Run("float64", func(t *testing.T) { parity(t, frameworktest.Lens, 20, normal) })
-	})
+	frameworktest.Parity{F32: parity[float32], F64: parity[float64]}.Ordinary(t)
 }
 
-// Gradients of ±0, denormals, ±Inf and NaN give gorgonia's bits too (NaN for
-// NaN, whatever its payload).
+// Gradients of ±0, denormals, ±Inf and NaN give gorgonia's bits too (NaN for NaN,
+// whatever its payload).
 func TestParitySpecialGradients(t *testing.T) {
-	pick32, pick64 := frameworktest.Specials[float32](), frameworktest.Specials[float64]()
-	frameworktest.EachKernel(t, func(t *testing.T) {
-		t.Run("float32", func(t *testing.T) {
-			parity(t, frameworktest.Lens[:12], 6, func(rng *rand.Rand) float32 { return pick32[rng.IntN(len(pick32))] })
-		})
-		t.Run("float64", func(t *testing.T) {
-			parity(t, frameworktest.Lens[:12], 6, func(rng *rand.Rand) float64 { return pick64[rng.IntN(len(pick64))] })
-		})
-	})
+	frameworktest.Parity{F32: parity[float32], F64: parity[float64]}.Special(t)
 }
 
 // gorgonia's AdaGradSolver ignores WithLearnRate (it steps at 0.001 whatever it is

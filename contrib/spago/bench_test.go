@@ -1,7 +1,6 @@
 package spago
 
 import (
-	"math/rand/v2"
 	"testing"
 
 	"github.com/nlpodyssey/spago/mat"
@@ -18,12 +17,8 @@ import (
 // run. Bytes are the update's (x, m and g read, x and m written). The gradient
 // is set outside the timer (spago's AccGrad copies it).
 func BenchmarkStep(b *testing.B) {
-	for _, n := range []int{1 << 10, 16 << 10, 256 << 10, 4 << 20} {
-		rng := rand.New(rand.NewPCG(1, 1))
-		x0, g0 := make([]float32, n), make([]float32, n)
-		for i := range x0 {
-			x0[i], g0[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-		}
+	for _, n := range frameworktest.BenchSizes {
+		x0, g0 := frameworktest.Inputs(n)
 		grad := mat.NewDense[float32](mat.WithShape(n), mat.WithBacking(g0))
 		for _, st := range []struct {
 			name string

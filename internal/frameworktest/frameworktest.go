@@ -5,6 +5,7 @@ package frameworktest
 
 import (
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"testing"
 
@@ -47,4 +48,49 @@ func SizeName(n int) string {
 		return strconv.Itoa(n>>10) + "K"
 	}
 	return strconv.Itoa(n)
+}
+
+// Parity is a parity test in both widths: F32 and F64 step tensors of the given
+// lengths for the given steps, with gradients drawn by grad, and compare each
+// step with the framework's own.
+type Parity struct {
+	F32 func(t *testing.T, lens []int, steps int, grad func(*rand.Rand) float32)
+	F64 func(t *testing.T, lens []int, steps int, grad func(*rand.Rand) float64)
+}
+
+// Ordinary runs p on every kernel path, 20 steps over Lens, with gradients of
+// magnitudes from 10⁻² to 10².
+func (p Parity) Ordinary(t *testing.T) {
+	normal := func(rng *rand.Rand) float64 { return rng.NormFloat64() * math.Pow(10, rng.Float64()*4-2) }
+	EachKernel(t, func(t *testing.T) {
+		t.Run("float32", func(t *testing.T) { p.F32(t, Lens, 20, func(rng *rand.Rand) float32 { return float32(normal(rng)) }) })
+		t.Run("float64", func(t *testing.T) { p.F64(t, Lens, 20, normal) })
+	})
+}
+
+// Special runs p on every kernel path, 6 steps over the first 12 Lens, with
+// gradients drawn from Specials.
+func (p Parity) Special(t *testing.T) {
+	s32, s64 := Specials[float32](), Specials[float64]()
+	EachKernel(t, func(t *testing.T) {
+		t.Run("float32", func(t *testing.T) {
+			p.F32(t, Lens[:12], 6, func(rng *rand.Rand) float32 { return s32[rng.IntN(len(s32))] })
+		})
+		t.Run("float64", func(t *testing.T) {
+			p.F64(t, Lens[:12], 6, func(rng *rand.Rand) float64 { return s64[rng.IntN(len(s64))] })
+		})
+	})
+}
+
+// BenchSizes are the lengths the adapters' benchmarks step.
+var BenchSizes = []int{1 << 10, 16 << 10, 256 << 10, 4 << 20}
+
+// Inputs are seeded parameters and gradients of n float32 elements.
+func Inputs(n int) (x, g []float32) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	x, g = make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i], g[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+	}
+	return x, g
 }
