@@ -2,9 +2,9 @@
 // sparse-feature experiment, on the adagrad kernels:
 //
 //	go run ./trainer quadratic [-lr 0.4] [-out out]
-//	go run ./trainer regression [-data PATH] [-fetch] [-out out] [-preset d2l|pytorch|keras|optax|tf] [-seed 1] [-synthetic]
+//	go run ./trainer regression [-data PATH] [-fetch] [-out out] [-preset d2l|pytorch|keras|optax|tf|gorgonia|spago] [-seed 1] [-synthetic]
 //	go run ./trainer sparse [-out out] [-seed 1]
-//	go run ./trainer all [-data PATH] [-fetch] [-out out] [-preset d2l|pytorch|keras|optax|tf] [-seed 1] [-synthetic]
+//	go run ./trainer all [-data PATH] [-fetch] [-out out] [-preset d2l|pytorch|keras|optax|tf|gorgonia|spago] [-seed 1] [-synthetic]
 //
 // quadratic is d2l's 2-D demo (train_2d): 20 steps on f = 0.1·x1² + 2·x2² from
 // (−5, −2), printing d2l's last line and drawing the trace over the contours.
@@ -74,7 +74,7 @@ func defineFlags(fs *flag.FlagSet, cmd string, o *options) bool {
 	}
 	seed := func() { fs.Uint64Var(&o.seed, "seed", 1, "seed of every random choice") }
 	preset := func() {
-		fs.StringVar(&o.preset, "preset", "pytorch", "Optimizer preset, `d2l|pytorch|keras|optax|tf`, of the concise regression run")
+		fs.StringVar(&o.preset, "preset", "pytorch", "Optimizer preset, `d2l|pytorch|keras|optax|tf|gorgonia|spago`, of the concise regression run")
 	}
 	switch cmd {
 	case "quadratic":

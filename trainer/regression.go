@@ -122,11 +122,13 @@ func scratchRun(d *dataset, seed uint64, tick func()) curve {
 
 // presets are the Optimizer presets the concise run takes, by -preset name.
 var presets = map[string]func() adagrad.Config{
-	"d2l":     adagrad.D2L,
-	"pytorch": adagrad.PyTorch,
-	"keras":   adagrad.Keras,
-	"optax":   adagrad.Optax,
-	"tf":      adagrad.TF,
+	"d2l":      adagrad.D2L,
+	"pytorch":  adagrad.PyTorch,
+	"keras":    adagrad.Keras,
+	"optax":    adagrad.Optax,
+	"tf":       adagrad.TF,
+	"gorgonia": adagrad.Gorgonia,
+	"spago":    adagrad.Spago,
 }
 
 // conciseRun is d2l's train_concise_ch11 with the framework's Adagrad at lr 0.1:
@@ -135,7 +137,7 @@ var presets = map[string]func() adagrad.Config{
 func conciseRun(d *dataset, preset string, seed uint64, tick func()) (curve, error) {
 	mk, ok := presets[preset]
 	if !ok {
-		return curve{}, fmt.Errorf("unknown preset %q (d2l, pytorch, keras, optax, tf)", preset)
+		return curve{}, fmt.Errorf("unknown preset %q (d2l, pytorch, keras, optax, tf, gorgonia, spago)", preset)
 	}
 	cfg := mk()
 	cfg.LR = 0.1

@@ -56,7 +56,7 @@ func TestRegressionAirfoil(t *testing.T) {
 			t.Errorf("seed %d: %d evaluations, want one per 200 examples (15)", seed, len(c.losses))
 		}
 	}
-	for _, preset := range []string{"d2l", "pytorch", "keras", "optax", "tf"} {
+	for _, preset := range []string{"d2l", "pytorch", "keras", "optax", "tf", "gorgonia", "spago"} {
 		c, err := conciseRun(d, preset, 1, nil)
 		if err != nil {
 			t.Fatal(err)
