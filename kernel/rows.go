@@ -86,8 +86,9 @@ func UpdateRows[T Float, I Index](x, s []T, dim int, rows []I, g []T, lr, eps T)
 // parallel calls share (see Pool), so that no call starts a goroutine; while
 // another call holds the helpers it runs on the caller alone. Every occurrence of
 // a row goes to the same worker (row % workers), in its original order, so the
-// result is bit-identical to ApplyRows for any number of workers and any timing. DuplicatesSummed keeps a scratch per worker inside scratch. It panics
-// when workers < 1, and otherwise errs and panics as ApplyRows does; in every case
+// result is bit-identical to ApplyRows for any number of workers and any timing.
+// DuplicatesSummed keeps a scratch per worker inside scratch. It panics when
+// workers < 1, and otherwise errs and panics as ApplyRows does; in every case
 // before writing anything.
 func ApplyRowsParallel[T Float, I Index](workers int, f Form, dup Duplicates, x, s []T, dim int, rows []I, g []T, p Params[T], scratch *Scratch) error {
 	const fn = "kernel.ApplyRowsParallel"
@@ -244,7 +245,8 @@ type part struct {
 	w, n int
 	// m is 2⁶⁴/n rounded up when n > 1 and every row is below 2³², else 0:
 	// Lemire's remainder by multiplication, because a division per index, two
-	// per index in sequential, cost a tenth of a sparse step.
+	// per index in sequential, was a measurable part of a sparse step
+	// (BENCHMARKS.md).
 	m uint64
 }
 
@@ -271,9 +273,6 @@ func (pt part) of(r int) int {
 	return r % pt.n
 }
 
-// owns reports whether row r, in range, is in the part.
-func (pt part) owns(r int) bool { return pt.of(r) == pt.w }
-
 // sequential applies the occurrences whose row is in pt, in order.
 func sequential[T Float, I Index, S stepper[T]](x, s []T, dim int, rows []I, g []T, st S, pt part) {
 	if pt.n == 1 {
@@ -288,7 +287,7 @@ func sequential[T Float, I Index, S stepper[T]](x, s []T, dim int, rows []I, g [
 	}
 	// A worker of several lists its occurrences a block ahead, without a
 	// branch: a branch on whose row comes next is a coin toss the CPU loses
-	// half the time, which cost a worker a tenth of its step. It prefetches its
+	// half the time (BENCHMARKS.md has what it cost). It prefetches its
 	// own rows only, as far ahead among them as one worker does among all (the
 	// others' would double the traffic), and their rows of g, no longer a
 	// stream the hardware follows.
@@ -308,8 +307,7 @@ func sequential[T Float, I Index, S stepper[T]](x, s []T, dim int, rows []I, g [
 				prefetchRow(x, s, int(rows[a]), dim)
 				prefetch(addr(g[a*dim:]), rowBytes)
 			}
-			r := int(rows[k])
-			lo := r * dim
+			lo := int(rows[k]) * dim
 			st.step(x[lo:lo+dim:lo+dim], s[lo:lo+dim:lo+dim], g[k*dim:(k+1)*dim:(k+1)*dim])
 		}
 		cur = next

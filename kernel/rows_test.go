@@ -146,12 +146,8 @@ func TestPartOwns(t *testing.T) {
 				if r < 0 || r >= numRows {
 					continue
 				}
-				want := r % n
-				if !newPart(want, n, numRows).owns(r) {
-					t.Fatalf("n=%d numRows=%d: row %d not in part %d", n, numRows, r, want)
-				}
-				if other := (want + 1) % n; n > 1 && newPart(other, n, numRows).owns(r) {
-					t.Fatalf("n=%d numRows=%d: row %d in part %d as well as %d", n, numRows, r, other, want)
+				if want, got := r%n, newPart(0, n, numRows).of(r); got != want {
+					t.Fatalf("n=%d numRows=%d: row %d in part %d, want %d", n, numRows, r, got, want)
 				}
 			}
 		}

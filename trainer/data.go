@@ -1,20 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/adagrad-go/adagrad/internal/airfoil"
 )
@@ -33,65 +28,6 @@ type dataset struct {
 	labels   []float32
 }
 
-// parseTable reads rows of tab-separated numbers (CRLF or LF line ends, no
-// header), all with the same number of columns.
-func parseTable(r io.Reader) ([][]float64, error) {
-	var rows [][]float64
-	sc := bufio.NewScanner(r)
-	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimRight(sc.Text(), "\r")
-		if strings.TrimSpace(text) == "" {
-			continue
-		}
-		fields := strings.Split(text, "\t")
-		if len(rows) > 0 && len(fields) != len(rows[0]) {
-			return nil, fmt.Errorf("line %d has %d columns, line 1 has %d", line, len(fields), len(rows[0]))
-		}
-		row := make([]float64, len(fields))
-		for i, f := range fields {
-			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
-			if err != nil {
-				return nil, fmt.Errorf("line %d, column %d: %v", line, i+1, err)
-			}
-			row[i] = v
-		}
-		rows = append(rows, row)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if len(rows) == 0 {
-		return nil, errors.New("no data rows")
-	}
-	return rows, nil
-}
-
-// standardize sets every column to (v − mean)/std over all rows, with the
-// population standard deviation, as d2l's get_data_ch11 does. A constant column
-// becomes zeros.
-func standardize(rows [][]float64) {
-	n := float64(len(rows))
-	for c := range rows[0] {
-		var mean float64
-		for _, r := range rows {
-			mean += r[c]
-		}
-		mean /= n
-		var ss float64
-		for _, r := range rows {
-			ss += (r[c] - mean) * (r[c] - mean)
-		}
-		std := math.Sqrt(ss / n)
-		for _, r := range rows {
-			if std == 0 {
-				r[c] = 0
-				continue
-			}
-			r[c] = (r[c] - mean) / std
-		}
-	}
-}
-
 // regressionSet standardizes rows and takes the first n: the last column is the
 // target, the others the features.
 func regressionSet(name string, rows [][]float64, n int) (*dataset, error) {
@@ -101,7 +37,7 @@ func regressionSet(name string, rows [][]float64, n int) (*dataset, error) {
 	if len(rows) < n {
 		return nil, fmt.Errorf("%s: %d rows, want at least %d", name, len(rows), n)
 	}
-	standardize(rows)
+	airfoil.Standardize(rows)
 	d := &dataset{name: name}
 	for _, r := range rows[:n] {
 		f := make([]float32, len(r)-1)
@@ -121,7 +57,7 @@ func loadFile(path string, n int) (*dataset, error) {
 		return nil, err
 	}
 	defer f.Close()
-	rows, err := parseTable(f)
+	rows, err := airfoil.ParseTable(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -130,7 +66,7 @@ func loadFile(path string, n int) (*dataset, error) {
 
 // embedded is the airfoil data the program carries: d2l's file, the first n rows.
 func embedded(n int) (*dataset, error) {
-	rows, err := parseTable(bytes.NewReader(airfoil.Data()))
+	rows, err := airfoil.ParseTable(bytes.NewReader(airfoil.Data()))
 	if err != nil {
 		return nil, fmt.Errorf("the embedded %s: %w", airfoil.Name, err)
 	}

@@ -27,7 +27,8 @@
 // parameter error per frequency bucket, and the effective learning rate of a
 // common and a rare feature.
 //
-// all runs the three (quadratic at lr 0.4 and 2), with a progress bar when stdout is a terminal, and ends with a summary.
+// all runs the three (quadratic at lr 0.4 and 2), with a progress bar when
+// stdout is a terminal, and ends with a summary.
 // Every figure is written as PNG and SVG into -out. Each command accepts only the
 // flags it reads, so that a flag meant for another one is an error, not ignored.
 package main

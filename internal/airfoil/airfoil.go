@@ -9,7 +9,11 @@
 package airfoil
 
 import (
+	"bufio"
 	_ "embed"
+	"errors"
+	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -29,36 +33,73 @@ const Name = "airfoil_self_noise.dat"
 // header.
 func Data() []byte { return []byte(data) }
 
-// Standardized is the data set as d2l's get_data_ch11 prepares it: every column
-// set to (v − mean)/std with the population std, the first five columns the
-// features and the last the target.
-func Standardized() (features [][]float64, target []float64) {
+// ParseTable reads rows of tab-separated numbers (CRLF or LF line ends, no
+// header), all with the same number of columns: the airfoil file's format.
+func ParseTable(r io.Reader) ([][]float64, error) {
 	var rows [][]float64
-	for _, line := range strings.Split(strings.TrimSpace(data), "\n") {
-		var r []float64
-		for _, f := range strings.Split(strings.TrimSpace(line), "\t") {
-			v, err := strconv.ParseFloat(f, 64)
-			if err != nil {
-				panic("airfoil: the embedded file does not parse: " + err.Error())
-			}
-			r = append(r, v)
+	sc := bufio.NewScanner(r)
+	for line := 1; sc.Scan(); line++ {
+		text := strings.TrimRight(sc.Text(), "\r")
+		if strings.TrimSpace(text) == "" {
+			continue
 		}
-		rows = append(rows, r)
+		fields := strings.Split(text, "\t")
+		if len(rows) > 0 && len(fields) != len(rows[0]) {
+			return nil, fmt.Errorf("line %d has %d columns, line 1 has %d", line, len(fields), len(rows[0]))
+		}
+		row := make([]float64, len(fields))
+		for i, f := range fields {
+			v, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil {
+				return nil, fmt.Errorf("line %d, column %d: %v", line, i+1, err)
+			}
+			row[i] = v
+		}
+		rows = append(rows, row)
 	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, errors.New("no data rows")
+	}
+	return rows, nil
+}
+
+// Standardize sets every column to (v − mean)/std over all rows, with the
+// population standard deviation, as d2l's get_data_ch11 does. A constant column
+// becomes zeros.
+func Standardize(rows [][]float64) {
+	n := float64(len(rows))
 	for c := range rows[0] {
-		var mean, ss float64
+		var mean float64
 		for _, r := range rows {
 			mean += r[c]
 		}
-		mean /= float64(len(rows))
+		mean /= n
+		var ss float64
 		for _, r := range rows {
 			ss += (r[c] - mean) * (r[c] - mean)
 		}
-		std := math.Sqrt(ss / float64(len(rows)))
+		std := math.Sqrt(ss / n)
 		for _, r := range rows {
+			if std == 0 {
+				r[c] = 0
+				continue
+			}
 			r[c] = (r[c] - mean) / std
 		}
 	}
+}
+
+// Standardized is the data set as d2l's get_data_ch11 prepares it (Standardize),
+// the first five columns the features and the last the target.
+func Standardized() (features [][]float64, target []float64) {
+	rows, err := ParseTable(strings.NewReader(data))
+	if err != nil {
+		panic("airfoil: the embedded file does not parse: " + err.Error())
+	}
+	Standardize(rows)
 	for _, r := range rows {
 		features = append(features, r[:5:5])
 		target = append(target, r[5])

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -46,5 +47,29 @@ func TestStandardized(t *testing.T) {
 	}
 	if x[0][0] >= 0 || y[0] <= 0 {
 		t.Errorf("row 0 (800 Hz, 126.201 dB): %v, %v", x[0], y[0])
+	}
+}
+
+func TestParseTable(t *testing.T) {
+	rows, err := ParseTable(strings.NewReader("1\t2\t3\r\n4\t5\t6\r\n\r\n"))
+	if err != nil || len(rows) != 2 || rows[1][2] != 6 {
+		t.Fatalf("%v, %v", rows, err)
+	}
+	if _, err := ParseTable(strings.NewReader("1\t2\n3\n")); err == nil || !strings.Contains(err.Error(), "line 2 has 1 columns") {
+		t.Errorf("ragged rows: %v", err)
+	}
+	if _, err := ParseTable(strings.NewReader("1\tx\n")); err == nil {
+		t.Error("a non-number was accepted")
+	}
+	// Standardized columns have mean 0 and population variance 1.
+	rows = [][]float64{{1, 5}, {2, 5}, {3, 5}, {6, 5}}
+	Standardize(rows)
+	var mean, ss float64
+	for _, r := range rows {
+		mean += r[0]
+		ss += r[0] * r[0]
+	}
+	if math.Abs(mean) > 1e-12 || math.Abs(ss/4-1) > 1e-12 || rows[0][1] != 0 {
+		t.Errorf("standardized: %v", rows)
 	}
 }

@@ -349,11 +349,11 @@ func generate(k kernel, e elem, v isa) {
 }
 
 // prefetchDistance is how far ahead of a block a streaming kernel fetches its
-// slices. Beyond the caches the update ran at 0.82 of the traffic kernel's
-// speed without it, 0.92–0.97 with 2 KiB, 0.88 with 4 KiB (Emerald Rapids,
-// BENCHMARKS.md); the traffic kernel itself gains nothing from it. The
-// hardware's stream prefetcher stops at each 4 KiB page, and an update's
-// arithmetic leaves fewer of its loads in flight than the traffic kernel's.
+// slices, chosen by measurement beyond the caches against 4 KiB and against no
+// prefetch (BENCHMARKS.md, "Prefetching the dense kernels"). The hardware's
+// stream prefetcher stops at each 4 KiB page, and an update's arithmetic
+// leaves fewer of its loads in flight than the traffic kernel's, which gains
+// nothing from it.
 const prefetchDistance = 2048
 
 // countIn is how many of names are in set.
